@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Installs and starts a real Docker engine and an offline base image
+# (recipe: shared/docker-offline.md). Every step is skipped when already done,
+# so this is cheap on a machine that has run it before.
+set -euo pipefail
+
+SOCK=/var/run/docker.sock
+STATE=${SPOON_ENGINE_STATE:-/var/lib/spoon-ci}
+mkdir -p "$STATE"
+
+ping_engine() {
+  curl -fsS --max-time 2 --unix-socket "$SOCK" http://localhost/_ping >/dev/null 2>&1
+}
+
+need_pkgs=()
+command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
+command -v debootstrap >/dev/null 2>&1 || need_pkgs+=(debootstrap)
+command -v tmux >/dev/null 2>&1 || need_pkgs+=(tmux)
+command -v ssh >/dev/null 2>&1 || need_pkgs+=(openssh-client)
+command -v curl >/dev/null 2>&1 || need_pkgs+=(curl)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  echo "setup-engine: installing ${need_pkgs[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+fi
+
+if ping_engine; then
+  echo "setup-engine: engine already answers on $SOCK"
+else
+  echo "setup-engine: starting dockerd (log: $STATE/dockerd.log)"
+  nohup dockerd >"$STATE/dockerd.log" 2>&1 &
+  for _ in $(seq 1 120); do
+    ping_engine && break
+    sleep 0.5
+  done
+  ping_engine || { echo "setup-engine: dockerd did not answer within 60 s"; tail -n 30 "$STATE/dockerd.log"; exit 1; }
+  echo "setup-engine: engine is up"
+fi
+
+if curl -fsS --unix-socket "$SOCK" http://localhost/images/debian:bookworm/json >/dev/null 2>&1; then
+  echo "setup-engine: debian:bookworm already present"
+else
+  echo "setup-engine: building debian:bookworm with debootstrap (~35 s)"
+  rootfs=$(mktemp -d "$STATE/rootfs.XXXXXX")
+  debootstrap --variant=minbase bookworm "$rootfs" >"$STATE/debootstrap.log" 2>&1 \
+    || { tail -n 30 "$STATE/debootstrap.log"; exit 1; }
+  # Import through the Engine API so neither docker CLI on PATH matters.
+  tar -C "$rootfs" -c . | curl -fsS --unix-socket "$SOCK" -X POST \
+    -H 'Content-Type: application/x-tar' --data-binary @- \
+    'http://localhost/images/create?fromSrc=-&repo=debian&tag=bookworm' >/dev/null
+  rm -rf "$rootfs"
+  echo "setup-engine: debian:bookworm imported"
+fi
