@@ -1,0 +1,39 @@
+/**
+ * Tar streams for the archive and build APIs. tar-stream is loaded here only, and
+ * this module is only loaded by the Docker engine implementation.
+ */
+import { pack, extract } from 'tar-stream';
+import type { Readable } from 'node:stream';
+import type { DirEntry, FileEntry } from '../engine.js';
+
+/** A tar of directories then files, paths relative to `/` (the archive API's target). */
+export function tarOf(dirs: DirEntry[], files: Pick<FileEntry, 'path' | 'content' | 'mode' | 'uid' | 'gid'>[]): Readable {
+  const archive = pack();
+  const mtime = new Date();
+  for (const d of dirs) {
+    archive.entry({ name: relative(d.path) + '/', type: 'directory', mode: d.mode, uid: d.uid ?? 0, gid: d.gid ?? 0, mtime });
+  }
+  for (const f of files) {
+    const content = typeof f.content === 'string' ? Buffer.from(f.content) : f.content;
+    archive.entry({ name: relative(f.path), mode: f.mode, uid: f.uid ?? 0, gid: f.gid ?? 0, mtime }, content);
+  }
+  archive.finalize();
+  return archive as unknown as Readable;
+}
+
+/** The content of the first regular file in a tar stream (GET /containers/{id}/archive of one file). */
+export async function firstFileOf(stream: Readable): Promise<Buffer | undefined> {
+  const ex = extract();
+  stream.pipe(ex as unknown as NodeJS.WritableStream);
+  let found: Buffer | undefined;
+  for await (const entry of ex) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of entry) chunks.push(chunk as Buffer);
+    if (found === undefined && entry.header.type === 'file') found = Buffer.concat(chunks);
+  }
+  return found;
+}
+
+function relative(path: string): string {
+  return path.replace(/^\/+/, '');
+}

@@ -1,0 +1,207 @@
+/**
+ * A small HTTP transport to the Docker Engine API over node:http (unix socket,
+ * tcp, or tcp+TLS). It negotiates the API version once per process, turns socket
+ * errors into one sentence naming the endpoint, and reports each request to an
+ * optional observer (--debug).
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { EngineEndpoint } from '../endpoint.js';
+import { EngineUnreachableError, RuntimeError, describeCause } from '../../errors.js';
+import { EngineApiError } from '../engine.js';
+
+/** The oldest API spoon speaks (Docker 20.10, Podman 4) and the newest it asks for. */
+export const MIN_API = '1.41';
+export const MAX_API = '1.47';
+
+export type RequestObserver = (line: string) => void;
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  json?: unknown;
+  body?: Readable | Buffer;
+  contentType?: string;
+  headers?: Record<string, string>;
+  /** Statuses that are answers rather than errors (e.g. 404 for "is it there?"). */
+  accept?: number[];
+}
+
+export interface EngineResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: http.IncomingMessage;
+}
+
+export class DockerHttp {
+  private apiPrefix: Promise<string> | undefined;
+  private readonly agent: http.Agent;
+
+  constructor(
+    readonly endpoint: EngineEndpoint,
+    private readonly observe?: RequestObserver,
+  ) {
+    if (endpoint.kind === 'tcp' && endpoint.tls) {
+      const dir = endpoint.tls.certPath;
+      const read = (f: string) => {
+        try {
+          return readFileSync(join(dir, f));
+        } catch (err) {
+          throw new RuntimeError(`cannot read TLS file ${join(dir, f)} for ${endpoint.url}: ${describeCause(err)}`, {
+            hint: 'set DOCKER_CERT_PATH to the folder holding ca.pem, cert.pem and key.pem',
+          });
+        }
+      };
+      this.agent = new https.Agent({
+        keepAlive: true,
+        ca: read('ca.pem'),
+        cert: read('cert.pem'),
+        key: read('key.pem'),
+        rejectUnauthorized: endpoint.tls.verify,
+      });
+    } else {
+      this.agent = new http.Agent({ keepAlive: true });
+    }
+  }
+
+  /** The negotiated `/vX.Y` prefix: min(engine's version, MAX_API), refusing engines older than MIN_API. */
+  apiVersion(): Promise<string> {
+    this.apiPrefix ??= this.raw('GET', '/_ping', {}).then(async (res) => {
+      await drain(res.body);
+      const engineVersion = String(res.headers['api-version'] ?? MIN_API);
+      if (compareVersions(engineVersion, MIN_API) < 0) {
+        throw new RuntimeError(`the engine at ${this.endpoint.url} speaks API ${engineVersion}; spoon needs ${MIN_API} or newer`, {
+          hint: 'upgrade Docker (20.10+) or Podman (4+)',
+        });
+      }
+      return `/v${compareVersions(engineVersion, MAX_API) < 0 ? engineVersion : MAX_API}`;
+    });
+    return this.apiPrefix;
+  }
+
+  async request(method: string, path: string, what: string, options: RequestOptions = {}): Promise<EngineResponse> {
+    const prefix = await this.apiVersion();
+    const res = await this.raw(method, prefix + path, options);
+    if (res.status >= 400 && !(options.accept ?? []).includes(res.status)) {
+      const text = await readText(res.body);
+      throw new EngineApiError(res.status, engineMessage(text), what);
+    }
+    return res;
+  }
+
+  /** A request whose answer is JSON (or nothing). Accepted error statuses come back as undefined. */
+  async json<T>(method: string, path: string, what: string, options: RequestOptions = {}): Promise<T | undefined> {
+    const res = await this.request(method, path, what, options);
+    const text = await readText(res.body);
+    if (res.status >= 400) return undefined;
+    return (text ? JSON.parse(text) : undefined) as T | undefined;
+  }
+
+  private raw(method: string, path: string, options: RequestOptions): Promise<EngineResponse> {
+    const started = performance.now();
+    const query = encodeQuery(options.query);
+    const headers: Record<string, string> = { ...options.headers };
+    let payload: Buffer | Readable | undefined = options.body;
+    if (options.json !== undefined) {
+      payload = Buffer.from(JSON.stringify(options.json));
+      headers['content-type'] = 'application/json';
+    } else if (options.contentType) {
+      headers['content-type'] = options.contentType;
+    }
+    if (Buffer.isBuffer(payload)) headers['content-length'] = String(payload.length);
+
+    const target =
+      this.endpoint.kind === 'unix'
+        ? { socketPath: this.endpoint.socketPath }
+        : { host: this.endpoint.host, port: this.endpoint.port };
+    const lib = this.endpoint.kind === 'tcp' && this.endpoint.tls ? https : http;
+
+    return new Promise<EngineResponse>((resolve, reject) => {
+      const req = lib.request({ ...target, agent: this.agent, method, path: path + query, headers }, (res) => {
+        this.observe?.(`engine ${method} ${path}${query} -> ${res.statusCode} (${Math.round(performance.now() - started)} ms)`);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res });
+      });
+      req.on('error', (err: NodeJS.ErrnoException) => reject(this.unreachable(err)));
+      if (payload === undefined || Buffer.isBuffer(payload)) req.end(payload);
+      else {
+        payload.on('error', (err) => req.destroy(err));
+        payload.pipe(req);
+      }
+    });
+  }
+
+  private unreachable(err: NodeJS.ErrnoException): Error {
+    const why: Record<string, string> = {
+      ENOENT: 'no socket there (is the engine running?)',
+      ECONNREFUSED: 'connection refused (is the engine running?)',
+      EACCES: 'permission denied on the socket',
+      ETIMEDOUT: 'timed out',
+      EHOSTUNREACH: 'host unreachable',
+      ENOTFOUND: 'unknown host',
+    };
+    const reason = (err.code && why[err.code]) ?? err.message;
+    return new EngineUnreachableError(`cannot reach the engine at ${this.endpoint.url}: ${reason}`, {
+      hint: 'run `spoon doctor` to check the engine, or point --engine / DOCKER_HOST at one',
+      cause: err,
+    });
+  }
+}
+
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+function encodeQuery(query: RequestOptions['query']): string {
+  if (!query) return '';
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(query)) {
+    if (v === undefined) continue;
+    parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
+  }
+  return parts.length ? `?${parts.join('&')}` : '';
+}
+
+function engineMessage(text: string): string {
+  try {
+    const parsed = JSON.parse(text) as { message?: string };
+    if (parsed.message) return parsed.message.trim();
+  } catch {
+    // not JSON: fall through to the raw text
+  }
+  return text.trim();
+}
+
+export async function readText(body: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function drain(body: Readable): Promise<void> {
+  for await (const _ of body) {
+    // discard
+  }
+}
+
+/** Yields each JSON object of a newline-delimited JSON stream (build and pull progress). */
+export async function* jsonLines<T>(body: Readable): AsyncGenerator<T> {
+  let buffered = '';
+  for await (const chunk of body) {
+    buffered += (chunk as Buffer).toString('utf8');
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl).trim();
+      buffered = buffered.slice(nl + 1);
+      if (line) yield JSON.parse(line) as T;
+    }
+  }
+  if (buffered.trim()) yield JSON.parse(buffered) as T;
+}

@@ -1,0 +1,84 @@
+/**
+ * Where the engine is: `--engine URL` / `--url`, else DOCKER_HOST, else the local
+ * socket. Pure parsing, so it is unit-tested; TLS material is read when connecting.
+ */
+import { UsageError } from '../errors.js';
+
+export type EngineEndpoint =
+  | { kind: 'unix'; url: string; socketPath: string }
+  | { kind: 'tcp'; url: string; host: string; port: number; tls: TlsSettings | undefined };
+
+export interface TlsSettings {
+  certPath: string;
+  verify: boolean;
+}
+
+export const DEFAULT_ENGINE_URL = 'unix:///var/run/docker.sock';
+
+export interface EndpointEnv {
+  DOCKER_HOST?: string | undefined;
+  DOCKER_TLS_VERIFY?: string | undefined;
+  DOCKER_CERT_PATH?: string | undefined;
+  HOME?: string | undefined;
+}
+
+export function resolveEndpoint(flag: string | undefined, env: EndpointEnv): EngineEndpoint {
+  const raw = flag ?? (env.DOCKER_HOST || undefined) ?? DEFAULT_ENGINE_URL;
+  const source = flag !== undefined ? '--engine' : env.DOCKER_HOST ? 'DOCKER_HOST' : 'default';
+  return parseEngineUrl(raw, source, env);
+}
+
+export function parseEngineUrl(raw: string, source: string, env: EndpointEnv): EngineEndpoint {
+  const bad = (why: string) =>
+    new UsageError(`invalid engine URL '${raw}' (from ${source}): ${why}`, {
+      hint: 'use unix:///path/to/docker.sock or tcp://HOST:PORT',
+    });
+
+  if (raw.startsWith('unix://')) {
+    const socketPath = raw.slice('unix://'.length);
+    if (!socketPath.startsWith('/')) throw bad('the socket path must be absolute');
+    return { kind: 'unix', url: raw, socketPath };
+  }
+  if (raw.startsWith('/')) return { kind: 'unix', url: `unix://${raw}`, socketPath: raw };
+
+  if (raw.startsWith('tcp://') || raw.startsWith('http://') || raw.startsWith('https://')) {
+    let url: URL;
+    try {
+      url = new URL(raw.replace(/^tcp:/, 'http:'));
+    } catch {
+      throw bad('not a URL');
+    }
+    if (!url.hostname) throw bad('no host');
+    if (url.pathname !== '/' && url.pathname !== '') throw bad('an engine URL has no path');
+    const useTls = raw.startsWith('https://') || isSet(env.DOCKER_TLS_VERIFY) || (raw.startsWith('tcp://') && env.DOCKER_CERT_PATH !== undefined && env.DOCKER_CERT_PATH !== '');
+    const defaultPort = useTls ? 2376 : 2375;
+    const port = url.port ? Number(url.port) : defaultPort;
+    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    const tls = useTls
+      ? { certPath: env.DOCKER_CERT_PATH || `${env.HOME ?? ''}/.docker`, verify: isSet(env.DOCKER_TLS_VERIFY) }
+      : undefined;
+    return { kind: 'tcp', url: raw, host, port, tls };
+  }
+
+  if (raw.startsWith('ssh://')) {
+    throw new UsageError(`ssh:// engines are not supported yet ('${raw}' from ${source})`, {
+      hint: 'forward the remote socket yourself (ssh -L /tmp/docker.sock:/var/run/docker.sock HOST) and use --engine unix:///tmp/docker.sock',
+    });
+  }
+  throw bad('unknown scheme');
+}
+
+function isSet(v: string | undefined): boolean {
+  return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
+}
+
+/** The host that published ports are reached on: the engine's host for tcp, else loopback. */
+export function publishedPortHost(endpoint: EngineEndpoint, listen: string): string {
+  if (endpoint.kind === 'tcp' && !isLoopback(endpoint.host)) return endpoint.host;
+  if (listen === '0.0.0.0' || listen === '::' || listen === '') return '127.0.0.1';
+  return listen;
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}

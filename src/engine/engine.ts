@@ -1,0 +1,147 @@
+/**
+ * The Engine interface in spoon's own types. core/ depends on this, never on the
+ * Docker API's shapes; docker/ is the one implementation (Podman speaks the same API).
+ */
+import type { EngineEndpoint } from './endpoint.js';
+import { RuntimeError } from '../errors.js';
+
+export type ContainerState = 'running' | 'stopped' | 'created' | 'dead' | 'paused' | 'restarting' | 'removing';
+
+export interface PortBinding {
+  container: number;
+  protocol: 'tcp' | 'udp';
+  host: number | null;
+  hostIp: string | null;
+}
+
+export interface ContainerInfo {
+  id: string;
+  /** Without the leading slash. */
+  name: string;
+  state: ContainerState;
+  image: string;
+  imageId: string;
+  labels: Record<string, string>;
+  ports: PortBinding[];
+  createdAt: string;
+  /** ISO time of the last start, or undefined when it never started. */
+  startedAt: string | undefined;
+  /** Only from list: the engine's words for the state and uptime ("Up 5 minutes"). */
+  status?: string;
+  /** Only from inspect: exit info. */
+  exitCode?: number;
+  error?: string;
+}
+
+export interface ImageInfo {
+  id: string;
+  tags: string[];
+  labels: Record<string, string>;
+  size: number;
+  createdAt: string;
+}
+
+export interface VolumeInfo {
+  name: string;
+  labels: Record<string, string>;
+}
+
+export interface PublishSpec {
+  container: number;
+  protocol: 'tcp' | 'udp';
+  /** undefined = let the engine choose. */
+  host: number | undefined;
+  hostIp: string;
+}
+
+export interface MountSpec {
+  type: 'volume' | 'bind';
+  source: string;
+  target: string;
+  readOnly?: boolean;
+}
+
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  labels: Record<string, string>;
+  entrypoint: string[];
+  cmd: string[];
+  user?: string;
+  hostname?: string;
+  env?: string[];
+  publish: PublishSpec[];
+  mounts: MountSpec[];
+}
+
+/** A file to put into a container through the archive API. */
+export interface FileEntry {
+  /** Absolute path in the container. */
+  path: string;
+  content: string | Buffer;
+  mode: number;
+  uid?: number;
+  gid?: number;
+}
+
+export interface DirEntry {
+  path: string;
+  mode: number;
+  uid?: number;
+  gid?: number;
+}
+
+export type ProgressSink = (line: string) => void;
+
+export interface BuildRequest {
+  tag: string;
+  labels: Record<string, string>;
+  /** Build context files, paths relative to the context root. */
+  files: { path: string; content: string | Buffer; mode: number }[];
+}
+
+export interface Engine {
+  readonly endpoint: EngineEndpoint;
+  /** The engine's product and API version, e.g. "Docker 20.10.24 (API 1.41)". */
+  describe(): Promise<string>;
+
+  listContainers(labels: Record<string, string | true>): Promise<ContainerInfo[]>;
+  inspectContainer(nameOrId: string): Promise<ContainerInfo | undefined>;
+  /** Throws ContainerNameConflict when the name is taken. */
+  createContainer(spec: ContainerSpec): Promise<string>;
+  putFiles(id: string, dirs: DirEntry[], files: FileEntry[]): Promise<void>;
+  readFile(id: string, path: string): Promise<Buffer | undefined>;
+  pathExists(id: string, path: string): Promise<boolean>;
+  startContainer(id: string): Promise<void>;
+  stopContainer(id: string, timeoutSeconds: number): Promise<void>;
+  restartContainer(id: string, timeoutSeconds: number): Promise<void>;
+  removeContainer(id: string): Promise<void>;
+  containerLogs(id: string, tail: number): Promise<string>;
+
+  inspectImage(ref: string): Promise<ImageInfo | undefined>;
+  listImages(labels: Record<string, string | true>): Promise<ImageInfo[]>;
+  pullImage(ref: string, progress: ProgressSink): Promise<void>;
+  buildImage(request: BuildRequest, progress: ProgressSink): Promise<string>;
+
+  ensureVolume(name: string, labels: Record<string, string>): Promise<void>;
+  listVolumes(labels: Record<string, string | true>): Promise<VolumeInfo[]>;
+  removeVolume(name: string): Promise<void>;
+}
+
+/** Creating a container whose name another container already has. */
+export class ContainerNameConflict extends Error {
+  constructor(readonly containerName: string) {
+    super(`a container named ${containerName} already exists`);
+  }
+}
+
+/** An error status from the engine, with the engine's own message. */
+export class EngineApiError extends RuntimeError {
+  constructor(
+    readonly status: number,
+    readonly engineMessage: string,
+    what: string,
+  ) {
+    super(`${what}: ${engineMessage || `engine answered HTTP ${status}`}`);
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * spoon's error model. Code that knows what went wrong throws a SpoonError with a
+ * user-facing message and, where it helps, a hint. The one error boundary in
+ * bin.ts turns it into `spoon: <message>` + hint and an exit code; anything else
+ * that reaches it is a bug and is reported as such.
+ */
+
+export type ExitCode = 1 | 2;
+
+export interface SpoonErrorOptions {
+  hint?: string;
+  cause?: unknown;
+}
+
+export class SpoonError extends Error {
+  readonly exitCode: ExitCode;
+  readonly hint: string | undefined;
+
+  constructor(message: string, exitCode: ExitCode, options: SpoonErrorOptions = {}) {
+    super(message, { cause: options.cause });
+    this.name = new.target.name;
+    this.exitCode = exitCode;
+    this.hint = options.hint;
+  }
+}
+
+/** Bad command line, NAME, flag value or configuration: exit 2, nothing was touched. */
+export class UsageError extends SpoonError {
+  constructor(message: string, options: SpoonErrorOptions = {}) {
+    super(message, 2, options);
+  }
+}
+
+/** Something failed at run time (engine down, build failed, timeout, no such env): exit 1. */
+export class RuntimeError extends SpoonError {
+  constructor(message: string, options: SpoonErrorOptions = {}) {
+    super(message, 1, options);
+  }
+}
+
+/** The engine could not be reached at all. */
+export class EngineUnreachableError extends RuntimeError {}
+
+/** The environment the user named does not exist. */
+export class NoSuchEnvError extends RuntimeError {
+  constructor(name: string) {
+    super(`no environment named '${name}'`, { hint: 'run `spoon list` to see the environments spoon knows' });
+  }
+}
+
+/** The user interrupted (Ctrl-C); exit like a shell would. */
+export class InterruptedError extends Error {
+  constructor() {
+    super('interrupted');
+  }
+}
+
+export function describeCause(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
