@@ -1,0 +1,115 @@
+/**
+ * The one place spoon starts processes (the system OpenSSH client). Arguments are
+ * arrays, never shell strings; --debug shows the exact, copyable command line.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { shellQuote } from './args.js';
+import { RuntimeError } from '../errors.js';
+
+export type CommandObserver = (line: string) => void;
+
+export const SSH_BINARY = process.env.SPOON_SSH ?? 'ssh';
+
+/**
+ * Runs ssh with the terminal handed straight to it; resolves with its exit status.
+ * While it runs, spoon ignores SIGINT/SIGQUIT (the child gets them from the terminal)
+ * and passes SIGTERM/SIGHUP on, so the child never outlives spoon unattended.
+ */
+export function runAttached(args: string[], observe?: CommandObserver): Promise<number> {
+  observe?.(`ssh command: ${shellQuote([SSH_BINARY, ...args])}`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(SSH_BINARY, args, { stdio: 'inherit' });
+    const ignore = () => {};
+    const pass = (sig: NodeJS.Signals) => () => child.kill(sig);
+    const onTerm = pass('SIGTERM');
+    const onHup = pass('SIGHUP');
+    process.on('SIGINT', ignore);
+    process.on('SIGQUIT', ignore);
+    process.on('SIGTERM', onTerm);
+    process.on('SIGHUP', onHup);
+    const cleanup = () => {
+      process.off('SIGINT', ignore);
+      process.off('SIGQUIT', ignore);
+      process.off('SIGTERM', onTerm);
+      process.off('SIGHUP', onHup);
+    };
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      cleanup();
+      reject(sshMissing(err));
+    });
+    child.on('exit', (code, signal) => {
+      cleanup();
+      resolve(code ?? 128 + signalNumber(signal));
+    });
+  });
+}
+
+export interface MasterResult {
+  ok: boolean;
+  /** What ssh said on stderr (host key mismatch, refused, ...). */
+  stderr: string;
+}
+
+/**
+ * Starts a backgrounded ControlMaster (`ssh -f -N -M`). Its stderr goes to a file:
+ * the daemonised master keeps the descriptor open, so a pipe would never close.
+ */
+export async function startMaster(args: string[], controlPath: string, logFile: string, observe?: CommandObserver): Promise<MasterResult> {
+  // A master killed hard leaves its socket behind; ssh -M would then silently run without one.
+  rmSync(controlPath, { force: true });
+  observe?.(`ssh command: ${shellQuote([SSH_BINARY, ...args])}`);
+  const fd = openSync(logFile, 'w', 0o600);
+  try {
+    const code = await new Promise<number>((resolve, reject) => {
+      const child = spawn(SSH_BINARY, args, { stdio: ['ignore', 'ignore', fd] });
+      child.on('error', (err: NodeJS.ErrnoException) => reject(sshMissing(err)));
+      child.on('exit', (c, signal) => resolve(c ?? 128 + signalNumber(signal)));
+    });
+    const stderr = readFileSync(logFile, 'utf8').trim();
+    return { ok: code === 0, stderr };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Runs ssh to completion, capturing its output (control commands like `-O exit`). */
+export function runCaptured(args: string[], observe?: CommandObserver): Promise<{ code: number; stdout: string; stderr: string }> {
+  observe?.(`ssh command: ${shellQuote([SSH_BINARY, ...args])}`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(SSH_BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', (err: NodeJS.ErrnoException) => reject(sshMissing(err)));
+    child.on('close', (code, signal) => resolve({ code: code ?? 128 + signalNumber(signal), stdout, stderr }));
+  });
+}
+
+/** True when a ControlMaster answers on the socket (≈ 1 ms, no process started). */
+export function masterAlive(controlPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect(controlPath);
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once('error', () => resolve(false));
+  });
+}
+
+function sshMissing(err: NodeJS.ErrnoException): Error {
+  if (err.code === 'ENOENT') {
+    return new RuntimeError(`the OpenSSH client '${SSH_BINARY}' is not installed`, {
+      hint: 'install it (Debian/Ubuntu: apt-get install openssh-client)',
+    });
+  }
+  return err;
+}
+
+function signalNumber(signal: NodeJS.Signals | null): number {
+  const numbers: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };
+  return (signal && numbers[signal]) ?? 1;
+}

@@ -1,0 +1,38 @@
+/**
+ * What spoon remembers about an env between runs, so `exec`/attach to a running
+ * env can go straight to ssh without asking the engine. It is a cache: the pinned
+ * host key makes a stale entry fail safely, and the engine is the truth.
+ */
+import { readIfExists, writeAtomic } from './files.js';
+import { rmSync } from 'node:fs';
+
+export interface EnvState {
+  containerId: string;
+  engineUrl: string;
+  sshHost: string;
+  sshPort: number;
+  user: string;
+  session: string;
+}
+
+export function readEnvState(path: string): EnvState | undefined {
+  const text = readIfExists(path);
+  if (text === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(text) as Partial<EnvState>;
+    if (typeof parsed.containerId === 'string' && typeof parsed.sshPort === 'number' && typeof parsed.sshHost === 'string' && typeof parsed.user === 'string') {
+      return parsed as EnvState;
+    }
+  } catch {
+    // A corrupt cache is just a miss; the next successful connect rewrites it.
+  }
+  return undefined;
+}
+
+export function writeEnvState(path: string, state: EnvState): void {
+  writeAtomic(path, JSON.stringify(state, null, 2) + '\n');
+}
+
+export function forgetEnvState(path: string): void {
+  rmSync(path, { force: true });
+}
