@@ -1,0 +1,57 @@
+/** `spoon stop`, `restart` and `destroy`. */
+import { createInterface } from 'node:readline/promises';
+import type { Context } from '../../core/context.js';
+import { destroyEnv, restartEnv, stopEnv } from '../../core/lifecycle.js';
+import { validateName } from '../../core/names.js';
+import { UsageError } from '../../errors.js';
+import { resolveCliOptions } from '../create-flags.js';
+
+const prefixOf = (ctx: Context) => resolveCliOptions({}, ctx.env).options.prefix;
+
+export async function stopCommand(ctx: Context, name: string): Promise<number> {
+  validateName(name);
+  const result = await stopEnv(ctx, name, prefixOf(ctx));
+  ctx.report.info(result === 'stopped' ? `stopped ${name}` : `${name} was not running`);
+  return 0;
+}
+
+export async function restartCommand(ctx: Context, name: string): Promise<number> {
+  validateName(name);
+  await restartEnv(ctx, name, prefixOf(ctx));
+  ctx.report.info(`restarted ${name}`);
+  return 0;
+}
+
+interface DestroyFlags {
+  force?: boolean;
+  yes?: boolean;
+  volumes?: boolean;
+}
+
+export async function destroyCommand(ctx: Context, name: string, flags: DestroyFlags): Promise<number> {
+  validateName(name);
+  if (!flags.force && !flags.yes) {
+    if (!process.stdin.isTTY) {
+      throw new UsageError(`refusing to destroy ${name} without confirmation: stdin is not a terminal`, { hint: `add --force (-y) to destroy without asking` });
+    }
+    const what = flags.volumes ? `${name} and its volumes (the home and all data in it)` : `${name} (its home volume is kept)`;
+    if (!(await confirm(`Destroy ${what}? [y/N] `))) {
+      ctx.report.info('nothing destroyed');
+      return 1;
+    }
+  }
+  const result = await destroyEnv(ctx, name, prefixOf(ctx), flags.volumes ?? false);
+  if (result.container) ctx.report.info(`destroyed ${name}`);
+  if (result.volumes.length) ctx.report.info(`removed volumes: ${result.volumes.join(', ')}`);
+  if (result.keptVolumes.length) ctx.report.info(`kept volumes: ${result.keptVolumes.join(', ')} (spoon ${name} reattaches them; --volumes removes them)`);
+  return 0;
+}
+
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}

@@ -1,0 +1,29 @@
+/** `spoon list`: one row per env, or a JSON array. */
+import type { Context } from '../../core/context.js';
+import { listEnvs } from '../../core/list.js';
+import { formatAge, formatPort, printJson, printTable } from '../output.js';
+
+export async function listCommand(ctx: Context, flags: { json?: boolean }): Promise<number> {
+  const envs = await listEnvs(ctx);
+  if (flags.json) {
+    printJson(envs.map(({ status: _status, ...env }) => env));
+    return 0;
+  }
+  if (envs.length === 0) {
+    process.stderr.write('no environments yet; create one with `spoon NAME`\n');
+    return 0;
+  }
+  printTable(
+    ['NAME', 'STATE', 'IMAGE', 'SSH', 'PORTS', 'CREATED', 'STATUS'],
+    envs.map((e) => [
+      e.name,
+      e.state,
+      e.image,
+      e.ssh ? `${e.ssh.host}:${e.ssh.port}` : '-',
+      e.ports.map(formatPort).join(', ') || '-',
+      formatAge(e.createdAt),
+      e.status,
+    ]),
+  );
+  return 0;
+}

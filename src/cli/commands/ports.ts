@@ -1,0 +1,22 @@
+/** `spoon ports NAME`: `container -> host:port` per published port, ssh included. */
+import type { Context } from '../../core/context.js';
+import { envPorts } from '../../core/list.js';
+import { validateName } from '../../core/names.js';
+import { resolveCliOptions } from '../create-flags.js';
+import { formatPort, printJson } from '../output.js';
+
+export async function portsCommand(ctx: Context, name: string, flags: { json?: boolean }): Promise<number> {
+  validateName(name);
+  const { options } = resolveCliOptions({}, ctx.env);
+  const env = await envPorts(ctx, name, options.prefix);
+  if (flags.json) {
+    printJson({ name: env.name, state: env.state, ports: env.ports, ssh: env.ssh });
+    return 0;
+  }
+  const lines = [
+    env.ssh ? `22/tcp (ssh) -> ${env.ssh.host}:${env.ssh.port}` : `22/tcp (ssh) -> - (${env.state})`,
+    ...env.ports.map(formatPort),
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  return 0;
+}

@@ -1,0 +1,30 @@
+/** `spoon NAME` / `spoon up NAME`: ready the env, then attach to its tmux session. */
+import type { Context } from '../../core/context.js';
+import { connect, runSession } from '../../core/connect.js';
+import { validateName } from '../../core/names.js';
+import { tmuxAttachCommand } from '../../ssh/args.js';
+import { UsageError } from '../../errors.js';
+import { resolveCliOptions, type CreateFlags } from '../create-flags.js';
+
+interface UpFlags extends CreateFlags {
+  attach: boolean;
+  nologin?: boolean;
+}
+
+export async function upCommand(ctx: Context, name: string, flags: UpFlags): Promise<number> {
+  validateName(name);
+  const { options, explicitSettings } = resolveCliOptions(flags, ctx.env);
+  const attach = flags.attach && !flags.nologin;
+  if (attach && !(ctx.interactive.stdin && ctx.interactive.stdout)) {
+    throw new UsageError(`attaching to ${name} needs a terminal, and this is not one`, {
+      hint: `use \`spoon up ${name} -N\` to only make it ready, or \`spoon exec ${name} -- CMD\``,
+    });
+  }
+  const { target, session } = await connect(ctx, name, { options, explicitSettings });
+  ctx.report.verbose(`ready: ${ctx.timeline.summary()}`);
+  if (!attach) {
+    ctx.report.info(`${name} is ready (ssh on ${target.host}:${target.port}); attach with: spoon ${name}`);
+    return 0;
+  }
+  return runSession(ctx, target, { command: tmuxAttachCommand(session), tty: true, forwards: options.forwards });
+}

@@ -1,0 +1,30 @@
+/** Builds the core Context from the global flags and the process environment. */
+import type { Context } from '../core/context.js';
+import { Timeline } from '../core/timeline.js';
+import type { Engine } from '../engine/engine.js';
+import { resolveEndpoint } from '../engine/endpoint.js';
+import { connectEngine } from '../engine/index.js';
+import { statePaths } from '../state/paths.js';
+import { stderrReporter } from './reporter.js';
+
+export interface GlobalFlags {
+  engine?: string;
+  verbose?: boolean;
+  debug?: boolean;
+}
+
+export function buildContext(flags: GlobalFlags): Context {
+  const env = process.env;
+  const report = stderrReporter({ verbose: flags.verbose ?? false, debug: flags.debug ?? false });
+  const endpoint = resolveEndpoint(flags.engine, env);
+  let engine: Promise<Engine> | undefined;
+  return {
+    env,
+    paths: statePaths(env),
+    endpoint,
+    engine: () => (engine ??= connectEngine(endpoint, flags.debug ? (l) => report.debug(l) : undefined)),
+    report,
+    timeline: new Timeline(),
+    interactive: { stdin: process.stdin.isTTY === true, stdout: process.stdout.isTTY === true },
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * The command line: every command, flag and alias, with each command's code
+ * loaded only when it runs. Results go to stdout, everything else to stderr.
+ */
+import { Command, Option } from 'commander';
+import { spoonVersion } from '../core/labels.js';
+import { addCreateFlags } from './create-flags.js';
+import { buildContext, type GlobalFlags } from './context.js';
+import type { Context } from '../core/context.js';
+
+export type ExitSink = (code: number) => void;
+
+export function buildProgram(setExit: ExitSink): Command {
+  const program = new Command('spoon');
+  program
+    .description('Disposable, shareable development environments in a container, one command away.')
+    .usage('[options] NAME | COMMAND ...')
+    .version(spoonVersion, '-V, --version', 'print the version')
+    .option('--engine <url>', 'engine endpoint: unix:///path.sock or tcp://host:port (default: $DOCKER_HOST or the local socket)')
+    .addOption(new Option('--url <url>', "docker-spoon's name for --engine").hideHelp())
+    .option('-v, --verbose', 'print phase timings')
+    .option('--debug', 'print engine requests and ssh command lines')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      outputError: (text, write) => write(`spoon: ${text.replace(/^error: /, '').trimEnd()}\nhint: see \`spoon --help\`\n`),
+    })
+    .addHelpText(
+      'after',
+      `
+Examples:
+  spoon demo                  create/start env "demo" and attach to its tmux session
+  spoon up demo -N            only make it ready
+  spoon exec demo -- make     run a command in it
+  spoon destroy demo          remove the container, keep the home volume
+
+docker-spoon's flags still work: -l (list), -d NAME (destroy), -n NAME (ports),
+--kill NAME (stop), --restart NAME, --list-images, --nologin, --url.`,
+    );
+
+  /** Wraps a command's action: global flags → Context, lazy import, exit code. */
+  const run =
+    <A extends unknown[]>(load: () => Promise<(ctx: Context, ...args: A) => Promise<number>>) =>
+    async (...args: unknown[]) => {
+      const cmd = args[args.length - 1] as Command;
+      const globals = cmd.optsWithGlobals<GlobalFlags & { url?: string }>();
+      const ctx = buildContext({ ...globals, engine: globals.engine ?? globals.url });
+      const fn = await load();
+      setExit(await fn(ctx, ...(args.slice(0, -1) as A)));
+    };
+
+  addCreateFlags(
+    program
+      .command('up', { isDefault: true })
+      .description('create the env if missing, start it if stopped, and attach to its tmux session')
+      .argument('<NAME>', 'environment name')
+      .option('-N, --no-attach', 'stop once the env is ready, without attaching')
+      .addOption(new Option('--nologin', "docker-spoon's name for --no-attach").hideHelp()),
+    true,
+  ).action(run(async () => (await import('./commands/up.js')).upCommand));
+
+  addCreateFlags(
+    program
+      .command('exec')
+      .description('run a command in the env over ssh (creating or starting it if needed); exits with its status')
+      .argument('<NAME>', 'environment name')
+      .argument('<CMD...>', 'the command and its arguments, passed exactly as given')
+      .usage('[options] NAME [--] CMD...'),
+    false,
+  ).action(run(async () => (await import('./commands/exec.js')).execCommand));
+
+  program
+    .command('list')
+    .alias('ls')
+    .description('list environments')
+    .option('--json', 'print JSON')
+    .action(run(async () => (await import('./commands/list.js')).listCommand));
+
+  program
+    .command('ports')
+    .description('published ports of an env')
+    .argument('<NAME>', 'environment name')
+    .option('--json', 'print JSON')
+    .action(run(async () => (await import('./commands/ports.js')).portsCommand));
+
+  program
+    .command('stop')
+    .description('stop an env; nothing is deleted')
+    .argument('<NAME>', 'environment name')
+    .action(run(async () => (await import('./commands/lifecycle.js')).stopCommand));
+
+  program
+    .command('restart')
+    .description('restart an env')
+    .argument('<NAME>', 'environment name')
+    .action(run(async () => (await import('./commands/lifecycle.js')).restartCommand));
+
+  program
+    .command('destroy')
+    .alias('rm')
+    .description('remove an env; its volumes (the home) are kept unless --volumes')
+    .argument('<NAME>', 'environment name')
+    .option('-f, --force', 'do not ask for confirmation')
+    .addOption(new Option('-y, --yes', 'same as --force').hideHelp())
+    .option('--volumes', 'also remove the env\'s volumes (its home): the data is gone')
+    .action(run(async () => (await import('./commands/lifecycle.js')).destroyCommand));
+
+  program
+    .command('images')
+    .description('images spoon built or its envs use')
+    .option('--json', 'print JSON')
+    .action(run(async () => (await import('./commands/images.js')).imagesCommand));
+
+  program
+    .command('doctor')
+    .description('check the engine, the ssh client, keys and the default image')
+    .option('--json', 'print JSON')
+    .action(run(async () => (await import('./commands/doctor.js')).doctorCommand));
+
+  return program;
+}

@@ -1,0 +1,16 @@
+/**
+ * The labels that mark a container or volume as spoon's. spoon lists and touches
+ * only what carries LABEL.name; it never finds envs by parsing container names.
+ */
+export const LABEL = {
+  name: 'dev.spoon.name',
+  version: 'dev.spoon.version',
+  configHash: 'dev.spoon.config-hash',
+  user: 'dev.spoon.user',
+  session: 'dev.spoon.session',
+  /** On images spoon built itself. */
+  builtImage: 'dev.spoon.built',
+} as const;
+
+declare const SPOON_VERSION: string;
+export const spoonVersion: string = typeof SPOON_VERSION === 'string' ? SPOON_VERSION : '0.0.0-dev';

@@ -1,0 +1,59 @@
+/** stop, restart and destroy: nothing here deletes user data unless asked to. */
+import type { Context } from './context.js';
+import { closeMaster } from './connect.js';
+import { findEnv } from './find-env.js';
+import { LABEL } from './labels.js';
+import { NoSuchEnvError } from '../errors.js';
+import { forgetEnvState } from '../state/env-state.js';
+import { rmSync } from 'node:fs';
+import { acquireLock } from '../state/lock.js';
+
+const STOP_TIMEOUT_S = 10;
+
+export async function stopEnv(ctx: Context, name: string, prefix: string): Promise<'stopped' | 'already stopped'> {
+  const engine = await ctx.engine();
+  const c = await findEnv(engine, name, prefix);
+  if (!c) throw new NoSuchEnvError(name);
+  await closeMaster(ctx, name);
+  if (c.state !== 'running' && c.state !== 'paused' && c.state !== 'restarting') return 'already stopped';
+  await engine.stopContainer(c.id, STOP_TIMEOUT_S);
+  return 'stopped';
+}
+
+export async function restartEnv(ctx: Context, name: string, prefix: string): Promise<void> {
+  const engine = await ctx.engine();
+  const c = await findEnv(engine, name, prefix);
+  if (!c) throw new NoSuchEnvError(name);
+  await closeMaster(ctx, name);
+  await engine.restartContainer(c.id, STOP_TIMEOUT_S);
+}
+
+export interface DestroyResult {
+  container: boolean;
+  volumes: string[];
+  keptVolumes: string[];
+}
+
+/** Removes the container; its volumes stay unless `removeVolumes`. Errors if there was nothing at all. */
+export async function destroyEnv(ctx: Context, name: string, prefix: string, removeVolumes: boolean): Promise<DestroyResult> {
+  const engine = await ctx.engine();
+  const lock = await acquireLock(ctx.paths.lock(name), `environment ${name}`, 60_000);
+  try {
+    const [c, volumes] = await Promise.all([findEnv(engine, name, prefix), engine.listVolumes({ [LABEL.name]: name })]);
+    if (!c && (volumes.length === 0 || !removeVolumes)) throw new NoSuchEnvError(name);
+    if (c) {
+      await closeMaster(ctx, name);
+      await engine.removeContainer(c.id);
+    }
+    // The pin and cached state belong to the container that is gone.
+    forgetEnvState(ctx.paths.envState(name));
+    rmSync(ctx.paths.envDir(name), { recursive: true, force: true });
+    const names = volumes.map((v) => v.name);
+    if (removeVolumes) {
+      for (const v of names) await engine.removeVolume(v);
+    }
+    return { container: c !== undefined, volumes: removeVolumes ? names : [], keptVolumes: removeVolumes ? [] : names };
+  } finally {
+    lock.release();
+  }
+}

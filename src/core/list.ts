@@ -1,0 +1,52 @@
+/** What `spoon list` and `spoon ports` report, in spoon's terms. */
+import type { ContainerInfo, ContainerState, PortBinding } from '../engine/engine.js';
+import { publishedPortHost } from '../engine/endpoint.js';
+import { NoSuchEnvError } from '../errors.js';
+import type { Context } from './context.js';
+import { findEnv } from './find-env.js';
+import { LABEL } from './labels.js';
+
+export interface EnvPort {
+  container: number;
+  host: number | null;
+  hostIp: string | null;
+  protocol: 'tcp' | 'udp';
+}
+
+export interface EnvSummary {
+  name: string;
+  state: ContainerState;
+  image: string;
+  ports: EnvPort[];
+  ssh: { host: string; port: number } | null;
+  createdAt: string;
+  /** The engine's own words for uptime, e.g. "Up 5 minutes". */
+  status: string;
+}
+
+export async function listEnvs(ctx: Context): Promise<EnvSummary[]> {
+  const engine = await ctx.engine();
+  const containers = await engine.listContainers({ [LABEL.name]: true });
+  return containers.map((c) => summarize(ctx, c)).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export async function envPorts(ctx: Context, name: string, prefix: string): Promise<EnvSummary> {
+  const engine = await ctx.engine();
+  const c = await findEnv(engine, name, prefix);
+  if (!c) throw new NoSuchEnvError(name);
+  return summarize(ctx, c);
+}
+
+function summarize(ctx: Context, c: ContainerInfo): EnvSummary {
+  const isSsh = (p: PortBinding) => p.container === 22 && p.protocol === 'tcp';
+  const ssh = c.ports.find(isSsh);
+  return {
+    name: c.labels[LABEL.name] ?? c.name,
+    state: c.state,
+    image: c.image,
+    ports: c.ports.filter((p) => !isSsh(p)),
+    ssh: ssh?.host && c.state === 'running' ? { host: publishedPortHost(ctx.endpoint, ssh.hostIp ?? '127.0.0.1'), port: ssh.host } : null,
+    createdAt: c.createdAt,
+    status: c.status ?? c.state,
+  };
+}

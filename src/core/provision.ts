@@ -1,0 +1,74 @@
+/**
+ * What spoon puts into a created container before its first start (one archive
+ * upload): its sshd config, the env's host key, and the keys allowed to log in.
+ * Pure, so the files are unit-tested; ensure-env.ts does the upload.
+ */
+import type { DirEntry, FileEntry } from '../engine/engine.js';
+
+export const SPOON_DIR = '/etc/spoon';
+/** Written last in the same archive; its presence means provisioning completed. */
+export const SSHD_CONFIG = `${SPOON_DIR}/sshd_config`;
+export const HOST_KEY = `${SPOON_DIR}/ssh_host_ed25519_key`;
+export const SSHD_BINARY = '/usr/sbin/sshd';
+export const TMUX_PATHS = ['/usr/bin/tmux', '/usr/local/bin/tmux', '/bin/tmux'];
+
+/** The container's main process: spoon's sshd, in the foreground, logging to the container log. */
+export const ENTRYPOINT = ['/bin/sh', '-c', `mkdir -p /run/sshd && exec ${SSHD_BINARY} -D -e -f ${SSHD_CONFIG}`];
+
+export interface ProvisionInput {
+  user: string;
+  hostPrivateKey: string;
+  hostPublicKey: string;
+  authorizedKeys: string[];
+}
+
+export function sshdConfig(user: string): string {
+  return [
+    '# Written by spoon. Key-only logins for the env user; no root, no passwords.',
+    'Port 22',
+    `HostKey ${HOST_KEY}`,
+    `AuthorizedKeysFile ${SPOON_DIR}/authorized_keys/%u .ssh/authorized_keys`,
+    'PubkeyAuthentication yes',
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    'PermitEmptyPasswords no',
+    'PermitRootLogin no',
+    // PAM's session modules (pam_loginuid) fail in unprivileged containers.
+    'UsePAM no',
+    `AllowUsers ${user}`,
+    'AllowAgentForwarding no',
+    'AllowTcpForwarding local',
+    'X11Forwarding no',
+    'PermitTunnel no',
+    'PrintMotd no',
+    'PrintLastLog no',
+    'AcceptEnv LANG LC_*',
+    'ClientAliveInterval 30',
+    'Subsystem sftp internal-sftp',
+    '',
+  ].join('\n');
+}
+
+export function provisioningFiles(input: ProvisionInput): { dirs: DirEntry[]; files: FileEntry[] } {
+  return {
+    dirs: [
+      { path: SPOON_DIR, mode: 0o755 },
+      { path: `${SPOON_DIR}/authorized_keys`, mode: 0o755 },
+    ],
+    files: [
+      { path: HOST_KEY, content: input.hostPrivateKey, mode: 0o600 },
+      { path: `${HOST_KEY}.pub`, content: input.hostPublicKey + '\n', mode: 0o644 },
+      { path: `${SPOON_DIR}/authorized_keys/${input.user}`, content: input.authorizedKeys.join('\n') + '\n', mode: 0o644 },
+      { path: SSHD_CONFIG, content: sshdConfig(input.user), mode: 0o644 },
+    ],
+  };
+}
+
+/** The uid, gid and home of `user` from the image's /etc/passwd, or undefined. */
+export function findPasswdEntry(passwd: string, user: string): { uid: number; gid: number; home: string } | undefined {
+  for (const line of passwd.split('\n')) {
+    const f = line.split(':');
+    if (f[0] === user && f.length >= 7) return { uid: Number(f[2]), gid: Number(f[3]), home: f[5] ?? '' };
+  }
+  return undefined;
+}

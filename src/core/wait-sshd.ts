@@ -1,0 +1,52 @@
+/**
+ * Waits until the env's sshd answers with its banner. Polls in short steps rather
+ * than sleeping in fixed ones, and gives up early, with the container's last log
+ * lines, when the container stops.
+ */
+import { connect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ContainerInfo, Engine } from '../engine/engine.js';
+import { RuntimeError } from '../errors.js';
+
+const DEADLINE_MS = 60_000;
+const STEP_MS = 20;
+const CONTAINER_CHECK_MS = 1000;
+
+export async function waitForSshd(engine: Engine, c: ContainerInfo, host: string, port: number): Promise<void> {
+  const started = Date.now();
+  let lastCheck = started;
+  for (;;) {
+    if (await sshBanner(host, port, 2000)) return;
+    if (Date.now() - lastCheck > CONTAINER_CHECK_MS) {
+      lastCheck = Date.now();
+      const now = await engine.inspectContainer(c.id);
+      if (!now || now.state !== 'running') {
+        const logs = now ? (await engine.containerLogs(c.id, 10)).trim() : '';
+        throw new RuntimeError(`${c.name} stopped while spoon waited for its sshd${now?.exitCode ? ` (exit code ${now.exitCode})` : ''}`, {
+          hint: `${logs ? `its last log lines:\n${logs}\n` : ''}see the whole log with \`docker logs ${c.name}\``,
+        });
+      }
+    }
+    if (Date.now() - started > DEADLINE_MS) {
+      throw new RuntimeError(`sshd in ${c.name} did not answer on ${host}:${port} within ${DEADLINE_MS / 1000} s`, {
+        hint: `look at \`docker logs ${c.name}\``,
+      });
+    }
+    await sleep(STEP_MS);
+  }
+}
+
+/** True when something on host:port greets with an SSH banner (a port proxy alone does not). */
+function sshBanner(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect({ host, port });
+    const done = (ok: boolean) => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(timeoutMs, () => done(false));
+    sock.once('data', (d: Buffer) => done(d.toString('latin1').startsWith('SSH-')));
+    sock.once('error', () => done(false));
+    sock.once('close', () => done(false));
+  });
+}
