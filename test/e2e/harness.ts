@@ -1,0 +1,180 @@
+/**
+ * End-to-end harness: runs the built CLI (dist/spoon.js) against the real engine.
+ * Each test file gets its own state dir and HOME, labels everything it creates
+ * with a run id, and removes it all by label afterwards, pass or fail. Assertions
+ * about engine objects use the small API client below, not spoon's own.
+ */
+import { after, before } from 'node:test';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export const ROOT = resolve(import.meta.dirname, '../../..');
+export const SPOON = join(ROOT, 'dist', 'spoon.js');
+export const SOCKET = '/var/run/docker.sock';
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  input?: string;
+  env?: Record<string, string | undefined>;
+  timeoutMs?: number;
+}
+
+/** One test file's sandbox: names, state dir, labels and teardown. */
+export class Sandbox {
+  readonly runId = randomBytes(3).toString('hex');
+  readonly label = `test.spoon.run=${this.runId}`;
+  readonly dir = mkdtempSync(join(tmpdir(), 'spoon-e2e-'));
+  readonly stateHome = join(this.dir, 'state');
+  readonly home = join(this.dir, 'home');
+
+  /** A NAME unique to this run. */
+  name(suffix: string): string {
+    return `t${this.runId}-${suffix}`;
+  }
+
+  env(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+    const env: Record<string, string | undefined> = { ...process.env, XDG_STATE_HOME: this.stateHome, HOME: this.home, ...extra };
+    for (const k of Object.keys(env)) if (k.startsWith('SPOON_') && !(k in extra)) delete env[k];
+    if (!('DOCKER_HOST' in extra)) delete env.DOCKER_HOST;
+    return env;
+  }
+
+  /** Runs `spoon ARGS` to completion (no TTY), capturing its output. */
+  spoon(args: string[], opts: RunOptions = {}): Promise<RunResult> {
+    return new Promise((resolvePromise, reject) => {
+      const child = spawn(process.execPath, [SPOON, ...args], { env: this.env(opts.env), stdio: ['pipe', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`spoon ${args.join(' ')} did not finish in ${opts.timeoutMs ?? 180_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+      }, opts.timeoutMs ?? 180_000);
+      child.on('error', reject);
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        resolvePromise({ code: code ?? (signal === 'SIGINT' ? 130 : -1), stdout, stderr });
+      });
+      child.stdin.end(opts.input ?? '');
+    });
+  }
+
+  /** `spoon up NAME -N` with this run's label, failing the test if it fails. */
+  async up(name: string, extra: string[] = []): Promise<RunResult> {
+    const r = await this.spoon(['up', name, '-N', '--label', this.label, ...extra]);
+    if (r.code !== 0) throw new Error(`spoon up ${name} failed (${r.code}): ${r.stderr}`);
+    return r;
+  }
+
+  async cleanup(): Promise<void> {
+    const filters = encodeURIComponent(JSON.stringify({ label: [this.label] }));
+    const containers = (await api<{ Id: string }[]>('GET', `/containers/json?all=1&filters=${filters}`)).body ?? [];
+    await Promise.all(containers.map((c) => api('DELETE', `/containers/${c.Id}?force=1`)));
+    const volumes = (await api<{ Volumes: { Name: string }[] | null }>('GET', `/volumes?filters=${filters}`)).body?.Volumes ?? [];
+    await Promise.all(volumes.map((v) => api('DELETE', `/volumes/${v.Name}`)));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Creates a sandbox for the calling test file, checks the engine first, cleans up after. */
+export function useSandbox(): Sandbox {
+  const box = new Sandbox();
+  before(async () => {
+    await requireEngine();
+  });
+  after(async () => {
+    await box.cleanup();
+  });
+  return box;
+}
+
+async function requireEngine(): Promise<void> {
+  try {
+    const r = await api('GET', '/_ping');
+    if (r.status !== 200) throw new Error(`HTTP ${r.status}`);
+  } catch (err) {
+    throw new Error(
+      `no engine answers on ${SOCKET} (${String(err)}): the end-to-end tests need one. Run scripts/setup-engine.sh, or set SPOON_SKIP_E2E=1 to skip them on purpose.`,
+    );
+  }
+}
+
+/** A minimal Engine API client for assertions, independent of spoon's. */
+export function api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T | undefined }> {
+  return new Promise((resolvePromise, reject) => {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const req = http.request(
+      { socketPath: SOCKET, method, path, headers: payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {} },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          let parsed: T | undefined;
+          try {
+            parsed = text ? (JSON.parse(text) as T) : undefined;
+          } catch {
+            parsed = text as unknown as T;
+          }
+          resolvePromise({ status: res.statusCode ?? 0, body: parsed });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+export interface Inspect {
+  Id: string;
+  Name: string;
+  State: { Status: string; StartedAt: string };
+  Config: { Labels: Record<string, string>; Image: string };
+  HostConfig: { PortBindings: Record<string, { HostIp: string; HostPort: string }[]>; Mounts?: { Type: string; Source: string; Target: string }[] };
+  NetworkSettings: { Ports: Record<string, { HostIp: string; HostPort: string }[] | null> };
+}
+
+export async function inspect(nameOrId: string): Promise<Inspect | undefined> {
+  const r = await api<Inspect>('GET', `/containers/${nameOrId}/json`);
+  return r.status === 200 ? r.body : undefined;
+}
+
+export async function containersLabelled(label: string): Promise<{ Id: string; Names: string[]; State: string }[]> {
+  const filters = encodeURIComponent(JSON.stringify({ label: [label] }));
+  return (await api<{ Id: string; Names: string[]; State: string }[]>('GET', `/containers/json?all=1&filters=${filters}`)).body ?? [];
+}
+
+export async function volumeExists(name: string): Promise<boolean> {
+  return (await api('GET', `/volumes/${name}`)).status === 200;
+}
+
+/** Runs a host program to completion (ssh, ssh-keyscan, tmux). */
+export function host(cmd: string, args: string[], input?: string): RunResult {
+  const r = spawnSync(cmd, args, { input, encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls `check` every 25 ms until it returns a value, or fails after `timeoutMs` saying `what`. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
