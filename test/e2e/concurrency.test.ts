@@ -1,0 +1,83 @@
+/**
+ * Concurrent and interrupted creates: two `up`s of one env end with one container
+ * and both succeed; Ctrl-C or kill -9 during create leaves nothing that trips the
+ * next `spoon NAME`.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { SPOON, containersLabelled, useSandbox, waitFor, api } from './harness.js';
+
+const box = useSandbox();
+
+/** Starts `spoon up NAME -N` in the background and returns the child and its exit promise. */
+function startUp(name: string) {
+  const child = spawn(process.execPath, [SPOON, 'up', name, '-N', '--label', box.label], { env: box.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((r) =>
+    child.on('close', (code, signal) => r({ code, signal, stderr })),
+  );
+  return { child, exited };
+}
+
+describe('concurrency and interruption', () => {
+  test('two `up` of the same env at once: both succeed, one container', async () => {
+    const name = box.name('twice');
+    const [a, b] = [startUp(name), startUp(name)];
+    const [ra, rb] = await Promise.all([a.exited, b.exited]);
+    assert.equal(ra.code, 0, ra.stderr);
+    assert.equal(rb.code, 0, rb.stderr);
+    assert.equal((await containersLabelled(`dev.spoon.name=${name}`)).length, 1);
+    const ex = await box.spoon(['exec', name, '--', 'echo', 'one']);
+    assert.equal(ex.stdout, 'one\n', ex.stderr);
+  });
+
+  test('Ctrl-C during create removes the half-made container; the next up works', async () => {
+    const name = box.name('sigint');
+    const run = startUp(name);
+    // Interrupt as soon as the container exists (created, before or while it starts).
+    await waitFor('the container to be created', async () => ((await containersLabelled(`dev.spoon.name=${name}`)).length > 0 ? true : undefined));
+    run.child.kill('SIGINT');
+    const r = await run.exited;
+    if (r.code !== 0) {
+      // It was interrupted in time: it must have cleaned up after itself.
+      assert.equal(r.code, 130, r.stderr);
+      assert.equal((await containersLabelled(`dev.spoon.name=${name}`)).length, 0, 'no half-made container left');
+    }
+    const again = await box.spoon(['up', name, '-N', '--label', box.label]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal((await box.spoon(['exec', name, '--', 'true'])).code, 0);
+  });
+
+  test('kill -9 during create: the next up removes the half-made container and succeeds', async () => {
+    const name = box.name('sigkill');
+    const run = startUp(name);
+    await waitFor('the container to be created', async () => ((await containersLabelled(`dev.spoon.name=${name}`)).length > 0 ? true : undefined));
+    run.child.kill('SIGKILL');
+    await run.exited;
+    const again = await box.spoon(['up', name, '-N', '--label', box.label]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal((await containersLabelled(`dev.spoon.name=${name}`)).length, 1);
+    assert.equal((await box.spoon(['exec', name, '--', 'echo', 'ok'])).stdout, 'ok\n');
+  });
+
+  test('a container that was created but never provisioned is replaced, not started', async () => {
+    // What a kill -9 right after create leaves behind, made deterministically.
+    const name = box.name('halfmade');
+    const img = (await api<{ RepoTags: string[] }[]>('GET', `/images/json?filters=${encodeURIComponent(JSON.stringify({ label: ['dev.spoon.built'] }))}`)).body?.[0]?.RepoTags[0];
+    assert.ok(img, 'the default image exists (built by an earlier test)');
+    const made = await api<{ Id: string }>('POST', `/containers/create?name=spoon-${name}`, {
+      Image: img,
+      Labels: { 'dev.spoon.name': name, 'test.spoon.run': box.runId },
+      Entrypoint: ['/bin/sh', '-c', 'sleep 1000'],
+    });
+    assert.equal(made.status, 201);
+    const r = await box.spoon(['up', name, '-N', '--label', box.label]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /removing the half-made container/);
+    const now = await containersLabelled(`dev.spoon.name=${name}`);
+    assert.equal(now.length, 1);
+    assert.notEqual(now[0]?.Id, made.body?.Id, 'a new container replaced the half-made one');
+  });
+});

@@ -1,0 +1,104 @@
+/**
+ * Reaching the engine and the CLI's reporting: a tcp engine (through a loopback
+ * relay to the socket), --url, API version negotiation, --debug, --verbose,
+ * images, doctor and --version.
+ */
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, SOCKET, useSandbox } from './harness.js';
+
+const box = useSandbox();
+const name = box.name('engine');
+let relay: Server;
+const sockets = new Set<Socket>();
+let tcpUrl = '';
+
+before(async () => {
+  relay = createServer((client) => {
+    const upstream = connect(SOCKET);
+    sockets.add(client).add(upstream);
+    client.pipe(upstream).pipe(client);
+    const close = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', close).on('close', close);
+    upstream.on('error', close).on('close', close);
+  });
+  await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+  tcpUrl = `tcp://127.0.0.1:${(relay.address() as { port: number }).port}`;
+});
+
+after(() => {
+  for (const s of sockets) s.destroy();
+  relay.close();
+});
+
+describe('engine endpoints and reporting', () => {
+  test('DOCKER_HOST=tcp:// creates, lists and connects', async () => {
+    const up = await box.spoon(['up', name, '-N', '--label', box.label], { env: { DOCKER_HOST: tcpUrl } });
+    assert.equal(up.code, 0, up.stderr);
+    const list = await box.spoon(['list', '--json'], { env: { DOCKER_HOST: tcpUrl } });
+    assert.ok((JSON.parse(list.stdout) as { name: string }[]).some((e) => e.name === name));
+    const ex = await box.spoon(['exec', name, '--', 'hostname'], { env: { DOCKER_HOST: tcpUrl } });
+    assert.equal(ex.code, 0, ex.stderr);
+    assert.equal(ex.stdout.trim(), name);
+  });
+
+  test('--url (docker-spoon) and --engine override DOCKER_HOST', async () => {
+    const broken = { DOCKER_HOST: 'tcp://127.0.0.1:1' };
+    for (const flag of ['--url', '--engine']) {
+      const r = await box.spoon([flag, tcpUrl, 'ports', name], { env: broken });
+      assert.equal(r.code, 0, `${flag}: ${r.stderr}`);
+      assert.match(r.stdout, /^22\/tcp \(ssh\) -> 127\.0\.0\.1:\d+$/m);
+    }
+  });
+
+  test('--debug shows versioned engine requests and the ssh command line', async () => {
+    await box.spoon(['stop', name]);
+    const r = await box.spoon(['--debug', 'exec', name, '--', 'true']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /spoon: debug: engine GET \/v1\.\d+\/containers\/spoon-[^/]+\/json -> 200/);
+    assert.match(r.stderr, /spoon: debug: ssh command: ssh .*StrictHostKeyChecking=yes.* dev@127\.0\.0\.1/);
+  });
+
+  test('--verbose prints phase timings that end with the total', async () => {
+    await box.spoon(['stop', name]);
+    const r = await box.spoon(['-v', 'up', name, '-N']);
+    assert.equal(r.code, 0, r.stderr);
+    const line = r.stderr.split('\n').find((l) => l.startsWith('spoon: ready: '));
+    assert.ok(line, r.stderr);
+    assert.match(line, /start \d+ ms/);
+    assert.match(line, /ssh-ready \d+ ms/);
+    const phases = [...line.replace(/; total.*/, '').matchAll(/ (\d+) ms/g)].map((m) => Number(m[1]));
+    const total = Number(/total (\d+) ms/.exec(line)?.[1]);
+    const sum = phases.reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(sum - total) <= phases.length, `phases ${sum} ms add up to the total ${total} ms`);
+  });
+
+  test('images lists the default image and who uses it; --list-images is the same', async () => {
+    const json = JSON.parse((await box.spoon(['images', '--json'])).stdout) as { ref: string; builtBySpoon: boolean; usedBy: string[] }[];
+    const def = json.find((i) => i.ref.startsWith('spoon-default:'));
+    assert.ok(def?.builtBySpoon);
+    assert.ok(def.usedBy.includes(name));
+    const text = await box.spoon(['--list-images']);
+    assert.match(text.stdout, /^spoon-default:\S+\s+[0-9a-f]{12}/m);
+  });
+
+  test('doctor reports the engine and ssh client; --version prints the package version', async () => {
+    const doc = await box.spoon(['doctor', '--json']);
+    assert.equal(doc.code, 0, doc.stdout + doc.stderr);
+    const checks = JSON.parse(doc.stdout) as { name: string; ok: boolean; detail: string }[];
+    assert.match(checks.find((c) => c.name === 'engine')?.detail ?? '', /(Docker|Podman) .* \(API 1\.\d+\)/);
+    assert.match(checks.find((c) => c.name === 'ssh client')?.detail ?? '', /OpenSSH/);
+    const bad = await box.spoon(['--engine', 'unix:///nonexistent.sock', 'doctor']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stdout, /FAIL engine: cannot reach the engine/);
+
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    assert.equal((await box.spoon(['--version'])).stdout, `${pkg.version}\n`);
+  });
+});
