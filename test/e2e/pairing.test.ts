@@ -5,6 +5,7 @@
  */
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect, createServer } from 'node:net';
 import { SPOON, host, useSandbox, waitFor } from './harness.js';
 
 const box = useSandbox();
@@ -18,9 +19,9 @@ after(() => {
   tmux('kill-server');
 });
 
-function attachIn(client: string): void {
+function attachIn(client: string, extra = ''): void {
   const env = box.env();
-  const cmd = `env XDG_STATE_HOME='${env.XDG_STATE_HOME}' HOME='${env.HOME}' '${process.execPath}' '${SPOON}' ${name}; sleep 30`;
+  const cmd = `env XDG_STATE_HOME='${env.XDG_STATE_HOME}' HOME='${env.HOME}' '${process.execPath}' '${SPOON}' ${name} ${extra}; sleep 30`;
   const r = tmux('-f', '/dev/null', 'new-session', '-d', '-s', client, '-x', '150', '-y', '40', cmd);
   assert.equal(r.code, 0, r.stderr);
 }
@@ -47,4 +48,36 @@ describe('pairing', () => {
     const sessions = await box.spoon(['exec', name, '--', 'tmux', 'list-sessions', '-F', '#{session_name}']);
     assert.equal(sessions.stdout.trim(), 'pair');
   });
+
+  test('-L forwards a local port while attached, and only while attached', async () => {
+    const port = await freePort();
+    attachIn('carol', `-L ${port}:22`);
+    await waitFor('carol to be attached', () => (screen('carol').includes('[pair]') ? true : undefined));
+    // Forwarded to the env's own sshd: its banner proves the tunnel reaches the container.
+    const banner = await waitFor('the forwarded port to answer', () => readBanner(port));
+    assert.match(banner, /^SSH-2\.0-OpenSSH/);
+
+    tmux('send-keys', '-t', 'carol:0.0', 'tmux detach-client', 'Enter');
+    await waitFor('the forward to close after detaching', async () => ((await readBanner(port)) === undefined ? true : undefined), 15_000);
+  });
 });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function readBanner(port: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const sock = connect(port, '127.0.0.1');
+    sock.setTimeout(2000, () => (sock.destroy(), resolve(undefined)));
+    sock.once('data', (d: Buffer) => (sock.destroy(), resolve(d.toString())));
+    sock.once('error', () => resolve(undefined));
+    sock.once('close', () => resolve(undefined));
+  });
+}
