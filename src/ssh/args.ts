@@ -84,7 +84,15 @@ export function sessionArgs(t: SshTarget, s: SessionOptions): string[] {
  * (ssh joins its arguments with spaces and the remote shell parses them once).
  */
 export function shellQuote(argv: string[]): string {
-  return argv.map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+  return argv.map((a, i) => (isPlainWord(a, i === 0) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+/** Reserved words mean something as a command word; `A=1` there is an assignment. */
+const RESERVED = new Set(['if', 'then', 'else', 'elif', 'fi', 'case', 'esac', 'for', 'select', 'while', 'until', 'do', 'done', 'in', 'function', 'time']);
+
+function isPlainWord(word: string, isCommandWord: boolean): boolean {
+  if (!/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return false;
+  return !isCommandWord || (!word.includes('=') && !RESERVED.has(word));
 }
 
 /** The attach command: join the named tmux session, creating it on first use. */
