@@ -128,7 +128,10 @@ export function resolveOptions(layers: Layer[]): ResolvedOptions {
 
 /** What an env was created with; stored as a label so a later change can be noticed. */
 export function configHash(o: EnvOptions): string {
-  const relevant = { image: o.image ?? null, user: o.user, listen: o.listen, ports: o.ports, labels: o.labels };
+  // Order-free: `-p 1 -p 2` and `-p 2 -p 1` create the same env.
+  const ports = o.ports.map((p) => `${p.host ?? ''}:${p.container}/${p.protocol}`).sort();
+  const labels = Object.entries(o.labels).sort(([a], [b]) => a.localeCompare(b));
+  const relevant = { image: o.image ?? null, user: o.user, listen: o.listen, ports, labels };
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
 }
 
