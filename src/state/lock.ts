@@ -1,9 +1,12 @@
 /**
- * A per-env lock between spoon processes on this host: an atomic mkdir holding
- * the owner's pid. A lock whose owner died (Ctrl-C, kill -9) is taken over.
+ * A per-env lock between spoon processes on this host. The lock is a file holding
+ * the owner's pid and a random token, published with link(), which is atomic and
+ * fails if the file exists, so nobody ever sees it half-written. A lock whose owner
+ * died (Ctrl-C, kill -9) is taken over.
  */
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureDir } from './files.js';
 import { RuntimeError } from '../errors.js';
@@ -14,30 +17,14 @@ export interface Lock {
 
 export async function acquireLock(path: string, what: string, timeoutMs: number, onWait?: () => void): Promise<Lock> {
   ensureDir(dirname(path));
+  const token = `${process.pid} ${randomBytes(8).toString('hex')}`;
   const deadline = Date.now() + timeoutMs;
   let told = false;
   for (;;) {
-    try {
-      mkdirSync(path, { mode: 0o700 });
-      writeFileSync(join(path, 'pid'), String(process.pid));
-      let released = false;
-      const release = () => {
-        if (released) return;
-        released = true;
-        rmSync(path, { recursive: true, force: true });
-      };
-      process.once('exit', release);
-      return {
-        release: () => {
-          process.off('exit', release);
-          release();
-        },
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    if (!ownerAlive(path)) {
-      rmSync(path, { recursive: true, force: true });
+    if (tryPublish(path, token)) return heldLock(path, token);
+    const holder = readContent(path);
+    if (holder !== undefined && !pidAlive(holder)) {
+      takeOver(path, holder);
       continue;
     }
     if (!told) {
@@ -45,7 +32,7 @@ export async function acquireLock(path: string, what: string, timeoutMs: number,
       told = true;
     }
     if (Date.now() > deadline) {
-      throw new RuntimeError(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for another spoon process working on ${what}`, {
+      throw new RuntimeError(`timed out after ${formatSeconds(timeoutMs)} waiting for another spoon process working on ${what}`, {
         hint: `if no other spoon is running, remove ${path}`,
       });
     }
@@ -53,18 +40,69 @@ export async function acquireLock(path: string, what: string, timeoutMs: number,
   }
 }
 
-function ownerAlive(path: string): boolean {
-  let pid: number;
+function tryPublish(path: string, token: string): boolean {
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(tmp, token, { mode: 0o600 });
   try {
-    pid = Number(readFileSync(join(path, 'pid'), 'utf8'));
+    linkSync(tmp, path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return false;
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+function heldLock(path: string, token: string): Lock {
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    // Only remove the lock if it is still ours.
+    if (readContent(path) === token) rmSync(path, { force: true });
+  };
+  process.once('exit', release);
+  return {
+    release: () => {
+      process.off('exit', release);
+      release();
+    },
+  };
+}
+
+/**
+ * Removes a dead holder's lock. Moved aside first and checked, so that when two
+ * waiters race, neither deletes a lock the other has just taken.
+ */
+function takeOver(path: string, deadContent: string): void {
+  const aside = `${path}.stale.${process.pid}.${randomBytes(4).toString('hex')}`;
+  try {
+    renameSync(path, aside);
   } catch {
-    // The owner made the directory but has not written its pid yet, or died in between.
+    return; // someone else moved it first
+  }
+  if (readContent(aside) !== deadContent) {
+    // We moved a live lock taken in the meantime: put it back if the place is still free.
     try {
-      return Date.now() - statSync(path).mtimeMs < 5000;
+      linkSync(aside, path);
     } catch {
-      return false;
+      // another waiter got in first; the moved lock's owner then releases nothing of ours
     }
   }
+  rmSync(aside, { force: true });
+}
+
+function readContent(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function pidAlive(content: string): boolean {
+  const pid = Number(content.split(' ')[0]);
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
@@ -72,4 +110,8 @@ function ownerAlive(path: string): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+function formatSeconds(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
 }
