@@ -29,7 +29,10 @@ export function formatAge(iso: string, now = Date.now()): string {
 }
 
 export function formatSize(bytes: number): string {
-  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(1)} GB`;
-  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(0)} MB`;
-  return `${Math.round(bytes / 1e3)} kB`;
+  // Pick the unit after rounding, so 999 999 bytes reads "1 MB", not "1000 kB".
+  const mb = Math.round(bytes / 1e6);
+  if (bytes >= 1e9 || mb >= 1000) return `${(bytes / 1e9).toFixed(1)} GB`;
+  const kb = Math.round(bytes / 1e3);
+  if (bytes >= 1e6 || kb >= 1000) return `${mb} MB`;
+  return `${kb} kB`;
 }

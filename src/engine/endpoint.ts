@@ -50,7 +50,7 @@ export function parseEngineUrl(raw: string, source: string, env: EndpointEnv): E
     }
     if (!url.hostname) throw bad('no host');
     if (url.pathname !== '/' && url.pathname !== '') throw bad('an engine URL has no path');
-    const useTls = raw.startsWith('https://') || isSet(env.DOCKER_TLS_VERIFY) || (raw.startsWith('tcp://') && env.DOCKER_CERT_PATH !== undefined && env.DOCKER_CERT_PATH !== '');
+    const useTls = raw.startsWith('https://') || isSet(env.DOCKER_TLS_VERIFY) || isSet(env.DOCKER_CERT_PATH);
     const defaultPort = useTls ? 2376 : 2375;
     const port = url.port ? Number(url.port) : defaultPort;
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
@@ -68,8 +68,9 @@ export function parseEngineUrl(raw: string, source: string, env: EndpointEnv): E
   throw bad('unknown scheme');
 }
 
+/** Like the docker CLI: any non-empty value turns DOCKER_TLS_VERIFY on, "0" included. */
 function isSet(v: string | undefined): boolean {
-  return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
+  return v !== undefined && v !== '';
 }
 
 /** The host that published ports are reached on: the engine's host for tcp, else loopback. */

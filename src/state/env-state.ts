@@ -20,9 +20,8 @@ export function readEnvState(path: string): EnvState | undefined {
   if (text === undefined) return undefined;
   try {
     const parsed = JSON.parse(text) as Partial<EnvState>;
-    if (typeof parsed.containerId === 'string' && typeof parsed.sshPort === 'number' && typeof parsed.sshHost === 'string' && typeof parsed.user === 'string') {
-      return parsed as EnvState;
-    }
+    const strings = [parsed.containerId, parsed.engineUrl, parsed.sshHost, parsed.user, parsed.session];
+    if (strings.every((v) => typeof v === 'string' && v !== '') && Number.isInteger(parsed.sshPort)) return parsed as EnvState;
   } catch {
     // A corrupt cache is just a miss; the next successful connect rewrites it.
   }
