@@ -1,0 +1,129 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ENTRYPOINT, HOST_KEY, SPOON_DIR, SSHD_CONFIG, findPasswdEntry, provisioningFiles, sshdConfig } from '../../src/core/provision.js';
+
+describe('sshdConfig', () => {
+  const lines = sshdConfig('dev').split('\n');
+  for (const expected of [
+    'PasswordAuthentication no',
+    'PermitRootLogin no',
+    'AllowUsers dev',
+    'PubkeyAuthentication yes',
+    'PermitEmptyPasswords no',
+    'KbdInteractiveAuthentication no',
+    `HostKey ${HOST_KEY}`,
+  ]) {
+    test(`has the line ${JSON.stringify(expected)}`, () => {
+      assert.ok(lines.includes(expected), sshdConfig('dev'));
+    });
+  }
+  test('never enables passwords or root', () => {
+    for (const line of lines) {
+      assert.ok(!/^PasswordAuthentication\s+yes/i.test(line), line);
+      assert.ok(!/^PermitRootLogin\s+(yes|prohibit-password|without-password)/i.test(line), line);
+    }
+  });
+  test('AllowUsers follows the user', () => {
+    const other = sshdConfig('alice').split('\n');
+    assert.ok(other.includes('AllowUsers alice'));
+    assert.ok(!other.includes('AllowUsers dev'));
+  });
+  test('ends with a newline', () => {
+    assert.ok(sshdConfig('dev').endsWith('\n'));
+  });
+});
+
+describe('provisioningFiles', () => {
+  const input = { user: 'dev', hostPrivateKey: 'PRIVATE\n', hostPublicKey: 'ssh-ed25519 AAAA host', authorizedKeys: ['ssh-ed25519 K1 a', 'ssh-ed25519 K2 b'] };
+  const { dirs, files } = provisioningFiles(input);
+
+  test('constants', () => {
+    assert.equal(SSHD_CONFIG, '/etc/spoon/sshd_config');
+    assert.equal(HOST_KEY, '/etc/spoon/ssh_host_ed25519_key');
+    assert.ok(ENTRYPOINT.join(' ').includes(`-f ${SSHD_CONFIG}`));
+  });
+
+  test('the host private key is mode 0600', () => {
+    const key = files.find((f) => f.path === HOST_KEY);
+    assert.ok(key);
+    assert.equal(key.mode, 0o600);
+    assert.equal(key.content, 'PRIVATE\n');
+  });
+
+  test('the host public key ends with a newline', () => {
+    const pub = files.find((f) => f.path === `${HOST_KEY}.pub`);
+    assert.ok(pub);
+    assert.equal(pub.content, 'ssh-ed25519 AAAA host\n');
+  });
+
+  test('sshd_config is the last file (the completion marker)', () => {
+    const last = files.at(-1);
+    assert.ok(last);
+    assert.equal(last.path, SSHD_CONFIG);
+    assert.equal(last.content, sshdConfig('dev'));
+    assert.equal(files.filter((f) => f.path === SSHD_CONFIG).length, 1);
+  });
+
+  test('authorized_keys for the user', () => {
+    const ak = files.filter((f) => f.path.startsWith(`${SPOON_DIR}/authorized_keys/`));
+    assert.equal(ak.length, 1);
+    const [file] = ak;
+    assert.ok(file);
+    assert.ok(file.path.endsWith('/dev'));
+    assert.equal(file.path, '/etc/spoon/authorized_keys/dev');
+    assert.equal(file.content, 'ssh-ed25519 K1 a\nssh-ed25519 K2 b\n');
+  });
+
+  test('no file is group or world writable, and the dirs exist', () => {
+    for (const f of files) assert.equal(f.mode & 0o022, 0, f.path);
+    assert.deepEqual(
+      dirs.map((d) => d.path),
+      [SPOON_DIR, `${SPOON_DIR}/authorized_keys`],
+    );
+  });
+
+  test('the sshd config names the user given', () => {
+    const files2 = provisioningFiles({ ...input, user: 'alice' }).files;
+    assert.ok(files2.some((f) => f.path === '/etc/spoon/authorized_keys/alice'));
+    assert.ok(String(files2.at(-1)?.content).includes('AllowUsers alice'));
+  });
+});
+
+describe('findPasswdEntry', () => {
+  const passwd = [
+    'root:x:0:0:root:/root:/bin/bash',
+    'daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin',
+    'dev:x:1000:1001:Dev User,,,:/home/dev:/bin/bash',
+    'de:x:1002:1002::/home/de:/bin/sh',
+    'developer:x:1003:1003::/srv/developer:/bin/sh',
+    'broken:x:5',
+    '',
+  ].join('\n');
+
+  const cases: [string, { uid: number; gid: number; home: string } | undefined][] = [
+    ['dev', { uid: 1000, gid: 1001, home: '/home/dev' }],
+    ['root', { uid: 0, gid: 0, home: '/root' }],
+    ['developer', { uid: 1003, gid: 1003, home: '/srv/developer' }],
+    ['de', { uid: 1002, gid: 1002, home: '/home/de' }],
+    ['nobody', undefined],
+    ['d', undefined],
+    ['devel', undefined],
+    ['broken', undefined],
+    ['', undefined],
+  ];
+  for (const [user, expected] of cases) {
+    test(`${JSON.stringify(user)}`, () => {
+      assert.deepEqual(findPasswdEntry(passwd, user), expected);
+    });
+  }
+
+  test('a prefix of an existing user does not match', () => {
+    const only = 'developer:x:1003:1003::/srv/developer:/bin/sh\n';
+    assert.equal(findPasswdEntry(only, 'dev'), undefined);
+    assert.equal(findPasswdEntry(only, 'de'), undefined);
+  });
+
+  test('empty passwd', () => {
+    assert.equal(findPasswdEntry('', 'dev'), undefined);
+  });
+});
