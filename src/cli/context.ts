@@ -15,7 +15,7 @@ export interface GlobalFlags {
 
 export function buildContext(flags: GlobalFlags): Context {
   const env = process.env;
-  const report = stderrReporter({ verbose: flags.verbose ?? false, debug: flags.debug ?? false });
+  const report = stderrReporter({ verbose: flags.verbose ?? false, debug: flags.debug ?? false, tty: process.stderr.isTTY === true });
   const endpoint = resolveEndpoint(flags.engine, env);
   let engine: Promise<Engine> | undefined;
   return {

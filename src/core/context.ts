@@ -9,8 +9,10 @@ import type { StatePaths } from '../state/paths.js';
 import type { Timeline } from './timeline.js';
 
 export interface Reporter {
-  /** Progress a user wants to see (build output, "creating ..."): stderr. */
+  /** What a user wants to know ("building the default image"): stderr. */
   info(message: string): void;
+  /** Streamed detail (build and pull output): shown only on a terminal. */
+  progress(line: string): void;
   warn(message: string, hint?: string): void;
   /** --verbose only. */
   verbose(message: string): void;

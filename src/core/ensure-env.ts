@@ -95,7 +95,8 @@ async function isHalfMade(engine: Engine, c: ContainerInfo): Promise<boolean> {
 async function createEnv(ctx: Context, engine: Engine, name: string, options: EnvOptions): Promise<ContainerInfo> {
   const image = await ensureImage(options.image, {
     engine,
-    progress: (line) => ctx.report.info(line),
+    notice: (message) => ctx.report.info(message),
+    progress: (line) => ctx.report.progress(line),
     lockPath: (key) => ctx.paths.lock(key),
     labels: { [LABEL.builtImage]: 'default', [LABEL.version]: spoonVersion },
   });

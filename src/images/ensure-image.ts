@@ -17,6 +17,9 @@ export interface ImageRef {
 
 export interface EnsureImageDeps {
   engine: Engine;
+  /** One-line notices ("building ..."), always shown. */
+  notice: (message: string) => void;
+  /** The engine's streamed output. */
   progress: ProgressSink;
   /** Path of the lock that keeps two spoon processes from building the same image at once. */
   lockPath: (key: string) => string;
@@ -28,10 +31,10 @@ export async function ensureImage(requested: string | undefined, deps: EnsureIma
   return ensureDefaultImage(deps);
 }
 
-async function ensureConfiguredImage(ref: string, { engine, progress }: EnsureImageDeps): Promise<ImageRef> {
+async function ensureConfiguredImage(ref: string, { engine, notice, progress }: EnsureImageDeps): Promise<ImageRef> {
   const present = await engine.inspectImage(ref);
   if (present) return { ref, id: present.id, isDefault: false };
-  progress(`pulling ${ref}`);
+  notice(`pulling ${ref}`);
   try {
     await engine.pullImage(ref, progress);
   } catch (err) {
@@ -46,18 +49,18 @@ async function ensureConfiguredImage(ref: string, { engine, progress }: EnsureIm
   return { ref, id: pulled.id, isDefault: false };
 }
 
-async function ensureDefaultImage({ engine, progress, lockPath, labels }: EnsureImageDeps): Promise<ImageRef> {
+async function ensureDefaultImage({ engine, notice, progress, lockPath, labels }: EnsureImageDeps): Promise<ImageRef> {
   const tag = defaultImageTag();
   const present = await engine.inspectImage(tag);
   if (present) return { ref: tag, id: present.id, isDefault: true };
 
   const lock = await acquireLock(lockPath(`image-${tag.replace(/[^a-z0-9]/gi, '_')}`), `image ${tag}`, 15 * 60_000, () =>
-    progress(`waiting for another spoon process that is building ${tag}`),
+    notice(`waiting for another spoon process that is building ${tag}`),
   );
   try {
     const builtMeanwhile = await engine.inspectImage(tag);
     if (builtMeanwhile) return { ref: tag, id: builtMeanwhile.id, isDefault: true };
-    progress(`building spoon's default image ${tag} (first use only)`);
+    notice(`building spoon's default image ${tag} (first use only, about 30 s)`);
     const id = await engine.buildImage(
       { tag, labels, files: [{ path: 'Dockerfile', content: DEFAULT_DOCKERFILE, mode: 0o644 }] },
       progress,
