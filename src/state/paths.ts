@@ -14,6 +14,8 @@ export interface StatePaths {
   envState(name: string): string;
   sshLog(name: string): string;
   lock(name: string): string;
+  /** Marks an image (by id) as checked to have sshd, tmux and the user. */
+  imageFits(imageId: string, user: string): string;
   /** Short enough for a unix socket path (108 bytes), and unique per container. */
   controlPath(name: string, containerId: string): string;
 }
@@ -31,6 +33,7 @@ export function statePaths(env: { XDG_STATE_HOME?: string | undefined; HOME?: st
     envState: (name) => join(envDir(name), 'state.json'),
     sshLog: (name) => join(envDir(name), 'ssh.log'),
     lock: (name) => join(root, 'locks', `${name}.lock`),
+    imageFits: (imageId, user) => join(root, 'images', `${imageId.replace(/^sha256:/, '')}.${user}.ok`),
     controlPath: (name, containerId) =>
       join(root, 'cm', createHash('sha256').update(`${name}\0${containerId}`).digest('hex').slice(0, 16)),
   };

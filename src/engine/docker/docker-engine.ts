@@ -18,8 +18,8 @@ import type {
 import { ContainerNameConflict, EngineApiError } from '../engine.js';
 import type { EngineEndpoint } from '../endpoint.js';
 import { DockerHttp, jsonLines, readText, type RequestObserver } from './http.js';
-import { firstFileOf, tarOf } from './archive.js';
 import { RuntimeError } from '../../errors.js';
+import type * as Archive from './archive.js';
 
 interface ApiPort {
   PrivatePort: number;
@@ -178,6 +178,7 @@ export class DockerEngine implements Engine {
   }
 
   async putFiles(id: string, dirs: DirEntry[], files: FileEntry[]): Promise<void> {
+    const { tarOf } = await loadArchive();
     const res = await this.http.request('PUT', `/containers/${id}/archive`, 'copying files into the container', {
       query: { path: '/' },
       body: tarOf(dirs, files),
@@ -195,6 +196,7 @@ export class DockerEngine implements Engine {
       await readText(res.body);
       return undefined;
     }
+    const { firstFileOf } = await loadArchive();
     return firstFileOf(res.body);
   }
 
@@ -249,6 +251,7 @@ export class DockerEngine implements Engine {
   }
 
   async buildImage(request: BuildRequest, progress: ProgressSink): Promise<string> {
+    const { tarOf } = await loadArchive();
     const res = await this.http.request('POST', '/build', `building ${request.tag}`, {
       query: { t: request.tag, labels: JSON.stringify(request.labels), rm: 'true', forcerm: 'true' },
       body: tarOf([], request.files),
@@ -278,6 +281,11 @@ export class DockerEngine implements Engine {
     const res = await this.http.request(method, path, what, options);
     await readText(res.body);
   }
+}
+
+/** tar-stream is loaded only by the calls that move archives, not by list or inspect. */
+function loadArchive(): Promise<typeof Archive> {
+  return import('./archive.js');
 }
 
 function labelFilter(labels: Record<string, string | true>): string {

@@ -5,7 +5,6 @@
  * optional observer (--debug).
  */
 import http from 'node:http';
-import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -35,15 +34,26 @@ export interface EngineResponse {
   body: http.IncomingMessage;
 }
 
+interface Transport {
+  request: typeof http.request;
+  agent: http.Agent;
+}
+
 export class DockerHttp {
   private apiPrefix: Promise<string> | undefined;
-  private readonly agent: http.Agent;
+  private transport: Promise<Transport> | undefined;
 
   constructor(
     readonly endpoint: EngineEndpoint,
     private readonly observe?: RequestObserver,
-  ) {
-    if (endpoint.kind === 'tcp' && endpoint.tls) {
+  ) {}
+
+  /** Keep-alive transport; node:https (and TLS) is loaded only for TLS endpoints. */
+  private connection(): Promise<Transport> {
+    this.transport ??= (async () => {
+      const endpoint = this.endpoint;
+      if (endpoint.kind !== 'tcp' || !endpoint.tls) return { request: http.request, agent: new http.Agent({ keepAlive: true }) };
+      const https = await import('node:https');
       const dir = endpoint.tls.certPath;
       const read = (f: string) => {
         try {
@@ -54,16 +64,10 @@ export class DockerHttp {
           });
         }
       };
-      this.agent = new https.Agent({
-        keepAlive: true,
-        ca: read('ca.pem'),
-        cert: read('cert.pem'),
-        key: read('key.pem'),
-        rejectUnauthorized: endpoint.tls.verify,
-      });
-    } else {
-      this.agent = new http.Agent({ keepAlive: true });
-    }
+      const agent = new https.Agent({ keepAlive: true, ca: read('ca.pem'), cert: read('cert.pem'), key: read('key.pem'), rejectUnauthorized: endpoint.tls.verify });
+      return { request: https.request as unknown as typeof http.request, agent };
+    })();
+    return this.transport;
   }
 
   /** The negotiated `/vX.Y` prefix: min(engine's version, MAX_API), refusing engines older than MIN_API. */
@@ -99,7 +103,8 @@ export class DockerHttp {
     return (text ? JSON.parse(text) : undefined) as T | undefined;
   }
 
-  private raw(method: string, path: string, options: RequestOptions): Promise<EngineResponse> {
+  private async raw(method: string, path: string, options: RequestOptions): Promise<EngineResponse> {
+    const { request, agent } = await this.connection();
     const started = performance.now();
     const query = encodeQuery(options.query);
     const headers: Record<string, string> = { ...options.headers };
@@ -116,10 +121,8 @@ export class DockerHttp {
       this.endpoint.kind === 'unix'
         ? { socketPath: this.endpoint.socketPath }
         : { host: this.endpoint.host, port: this.endpoint.port };
-    const lib = this.endpoint.kind === 'tcp' && this.endpoint.tls ? https : http;
-
     return new Promise<EngineResponse>((resolve, reject) => {
-      const req = lib.request({ ...target, agent: this.agent, method, path: path + query, headers }, (res) => {
+      const req = request({ ...target, agent, method, path: path + query, headers }, (res) => {
         this.observe?.(`engine ${method} ${path}${query} -> ${res.statusCode} (${Math.round(performance.now() - started)} ms)`);
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res });
       });
