@@ -6,35 +6,72 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { createServer as createTlsServer } from 'node:tls';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, SOCKET, useSandbox } from './harness.js';
+import { ROOT, SOCKET, host, useSandbox } from './harness.js';
 
 const box = useSandbox();
 const name = box.name('engine');
 let relay: Server;
 const sockets = new Set<Socket>();
 let tcpUrl = '';
+let tlsRelay: Server;
+let tlsUrl = '';
+const certs = join(box.dir, 'certs');
+const at = (f: string) => join(certs, f);
+
+/** A CA, a server cert for 127.0.0.1 and a client cert: what `dockerd --tlsverify` uses. */
+function makeCerts(): void {
+  mkdirSync(certs, { recursive: true });
+  const ssl = (...args: string[]) => {
+    const r = host('openssl', args);
+    assert.equal(r.code, 0, r.stderr);
+  };
+  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=spoon test CA', '-keyout', at('ca-key.pem'), '-out', at('ca.pem'));
+  const issue = (key: string, cert: string, cn: string, ext: string) => {
+    writeFileSync(at(`${cn}.ext`), `${ext}\n`);
+    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`, '-keyout', at(key), '-out', at(`${cn}.csr`));
+    ssl('x509', '-req', '-in', at(`${cn}.csr`), '-CA', at('ca.pem'), '-CAkey', at('ca-key.pem'), '-CAcreateserial', '-days', '1', '-extfile', at(`${cn}.ext`), '-out', at(cert));
+  };
+  issue('server-key.pem', 'server-cert.pem', 'server', 'subjectAltName=IP:127.0.0.1');
+  // The names spoon (like the docker CLI) reads from DOCKER_CERT_PATH.
+  issue('key.pem', 'cert.pem', 'client', 'extendedKeyUsage=clientAuth');
+}
+
+function pipeToEngine(client: Socket): void {
+  const upstream = connect(SOCKET);
+  sockets.add(client).add(upstream);
+  client.pipe(upstream).pipe(client);
+  const close = () => {
+    client.destroy();
+    upstream.destroy();
+  };
+  client.on('error', close).on('close', close);
+  upstream.on('error', close).on('close', close);
+}
+
+const portOf = (server: Server) => (server.address() as { port: number }).port;
 
 before(async () => {
-  relay = createServer((client) => {
-    const upstream = connect(SOCKET);
-    sockets.add(client).add(upstream);
-    client.pipe(upstream).pipe(client);
-    const close = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', close).on('close', close);
-    upstream.on('error', close).on('close', close);
-  });
+  relay = createServer(pipeToEngine);
   await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
-  tcpUrl = `tcp://127.0.0.1:${(relay.address() as { port: number }).port}`;
+  tcpUrl = `tcp://127.0.0.1:${portOf(relay)}`;
+
+  makeCerts();
+  // Mutual TLS, as `dockerd --tlsverify`: only clients with a cert from our CA get through.
+  tlsRelay = createTlsServer(
+    { key: readFileSync(at('server-key.pem')), cert: readFileSync(at('server-cert.pem')), ca: readFileSync(at('ca.pem')), requestCert: true, rejectUnauthorized: true },
+    pipeToEngine,
+  );
+  await new Promise<void>((r) => tlsRelay.listen(0, '127.0.0.1', r));
+  tlsUrl = `tcp://127.0.0.1:${portOf(tlsRelay)}`;
 });
 
 after(() => {
   for (const s of sockets) s.destroy();
   relay.close();
+  tlsRelay.close();
 });
 
 describe('engine endpoints and reporting', () => {
@@ -46,6 +83,23 @@ describe('engine endpoints and reporting', () => {
     const ex = await box.spoon(['exec', name, '--', 'hostname'], { env: { DOCKER_HOST: tcpUrl } });
     assert.equal(ex.code, 0, ex.stderr);
     assert.equal(ex.stdout.trim(), name);
+  });
+
+  test('a TLS engine (DOCKER_TLS_VERIFY + DOCKER_CERT_PATH) is reached with the client certificate and verified', async () => {
+    const tls = { DOCKER_HOST: tlsUrl, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certs };
+    const ports = await box.spoon(['ports', name], { env: tls });
+    assert.equal(ports.code, 0, ports.stderr);
+    assert.match(ports.stdout, /^22\/tcp \(ssh\) -> 127\.0\.0\.1:\d+$/m);
+
+    // Without the TLS settings the relay refuses the plain-HTTP talk: a clean runtime error.
+    const plain = await box.spoon(['ports', name], { env: { DOCKER_HOST: tlsUrl } });
+    assert.equal(plain.code, 1);
+    assert.match(plain.stderr, /^spoon: cannot reach the engine at tcp:\/\/127\.0\.0\.1:\d+: the connection was reset \(if the engine uses TLS, set DOCKER_TLS_VERIFY=1/m);
+
+    // A missing cert folder is named, not a stack trace.
+    const missing = await box.spoon(['list'], { env: { ...tls, DOCKER_CERT_PATH: join(box.dir, 'nope') } });
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /cannot read TLS file .*nope\/ca\.pem/);
   });
 
   test('--url (docker-spoon) and --engine override DOCKER_HOST', async () => {

@@ -143,6 +143,10 @@ export class DockerHttp {
       ETIMEDOUT: 'timed out',
       EHOSTUNREACH: 'host unreachable',
       ENOTFOUND: 'unknown host',
+      ECONNRESET:
+        this.endpoint.kind === 'tcp' && !this.endpoint.tls
+          ? 'the connection was reset (if the engine uses TLS, set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH)'
+          : 'the connection was reset',
     };
     const reason = (err.code && why[err.code]) ?? err.message;
     return new EngineUnreachableError(`cannot reach the engine at ${this.endpoint.url}: ${reason}`, {
