@@ -18,6 +18,7 @@ command -v debootstrap >/dev/null 2>&1 || need_pkgs+=(debootstrap)
 command -v tmux >/dev/null 2>&1 || need_pkgs+=(tmux)
 command -v ssh >/dev/null 2>&1 || need_pkgs+=(openssh-client)
 command -v curl >/dev/null 2>&1 || need_pkgs+=(curl)
+command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "setup-engine: installing ${need_pkgs[*]}"
   export DEBIAN_FRONTEND=noninteractive
