@@ -5,7 +5,8 @@
  * that reaches it is a bug and is reported as such.
  */
 
-export type ExitCode = 1 | 2;
+/** 1 runtime failure, 2 usage error; a failed user command passes its own status on. */
+export type ExitCode = number;
 
 export interface SpoonErrorOptions {
   hint?: string;
@@ -45,6 +46,13 @@ export class EngineUnreachableError extends RuntimeError {}
 export class NoSuchEnvError extends RuntimeError {
   constructor(name: string) {
     super(`no environment named '${name}'`, { hint: 'run `spoon list` to see the environments spoon knows' });
+  }
+}
+
+/** A command spoon ran for the user (run_on_create, a lifecycle command) failed: spoon exits with its status. */
+export class CommandFailedError extends SpoonError {
+  constructor(message: string, status: number, options: SpoonErrorOptions = {}) {
+    super(message, status === 0 ? 1 : status, options);
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import { Command, Option } from 'commander';
 import { spoonVersion } from '../core/labels.js';
-import { addCreateFlags } from './create-flags.js';
+import { addSettingFlags } from './settings.js';
 import { buildContext, type GlobalFlags } from './context.js';
 import type { Context } from '../core/context.js';
 
@@ -49,7 +49,7 @@ docker-spoon's flags still work: -l (list), -d NAME (destroy), -n NAME (ports),
       setExit(await fn(ctx, ...(args.slice(0, -1) as A)));
     };
 
-  addCreateFlags(
+  addSettingFlags(
     program
       .command('up', { isDefault: true })
       .description('create the env if missing, start it if stopped, and attach to its tmux session')
@@ -59,7 +59,7 @@ docker-spoon's flags still work: -l (list), -d NAME (destroy), -n NAME (ports),
     true,
   ).action(run(async () => (await import('./commands/up.js')).upCommand));
 
-  addCreateFlags(
+  addSettingFlags(
     program
       .command('exec')
       .description('run a command in the env over ssh (creating or starting it if needed); exits with its status')

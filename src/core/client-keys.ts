@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { generateEd25519, parsePublicKey } from '../ssh/keys.js';
 import { ensureDir, readIfExists } from '../state/files.js';
 import type { StatePaths } from '../state/paths.js';
+import { UsageError } from '../errors.js';
 
 export function ensureClientKey(paths: StatePaths): string {
   const existing = readIfExists(paths.clientPublicKey);
@@ -28,6 +29,25 @@ export function ensureClientKey(paths: StatePaths): string {
     rmSync(`${paths.clientPublicKey}.${process.pid}.tmp`, { force: true });
   }
   return readFileSync(paths.clientPublicKey, 'utf8').trim();
+}
+
+/**
+ * The `authorized_keys` setting: key lines as they are, files read (every key
+ * line in them). A file without a valid key is a configuration error.
+ */
+export function configuredKeys(entries: string[]): string[] {
+  const keys: string[] = [];
+  for (const entry of entries) {
+    if (parsePublicKey(entry)) {
+      keys.push(entry);
+      continue;
+    }
+    const lines = (readIfExists(entry) ?? '').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const valid = lines.filter((l) => parsePublicKey(l));
+    if (valid.length === 0) throw new UsageError(`authorized_keys: ${entry} holds no OpenSSH public key`, { hint: 'name a .pub file, e.g. ~/.ssh/id_ed25519.pub' });
+    keys.push(...valid);
+  }
+  return keys;
 }
 
 /** The user's own public keys (~/.ssh/id_*.pub) that parse as OpenSSH keys. */

@@ -10,14 +10,16 @@ import { hostAlias } from '../ssh/known-hosts.js';
 import { readEnvState, type EnvState } from '../state/env-state.js';
 import { ensureDir } from '../state/files.js';
 import { dirname } from 'node:path';
-import { RuntimeError } from '../errors.js';
+import { CommandFailedError, RuntimeError } from '../errors.js';
 import type { Context } from './context.js';
-import { ensureEnv } from './ensure-env.js';
-import type { EnvOptions } from './options.js';
+import { ensureEnv, type ReadyEnv } from './ensure-env.js';
+import { configHash } from '../config/layers.js';
+import type { EnvOptions } from '../config/schema.js';
+import { RUN_ON_CREATE_DONE } from './provision.js';
 
 export interface ConnectRequest {
   options: EnvOptions;
-  /** A creation setting came from a flag or env var: skip the cache and let ensureEnv compare. */
+  /** A creation setting was configured (file, env var, flag): worth comparing with the env's. */
   explicitSettings: boolean;
 }
 
@@ -36,7 +38,8 @@ export function sshTarget(ctx: Context, name: string, state: EnvState): SshTarge
 /** Returns a target whose ControlMaster is up, creating/starting the env when needed. */
 export async function connect(ctx: Context, name: string, req: ConnectRequest): Promise<{ target: SshTarget; session: string }> {
   const cached = readEnvState(ctx.paths.envState(name));
-  if (cached && cached.engineUrl === ctx.endpoint.url && !req.explicitSettings) {
+  // The cache serves only the settings it was written under; anything else asks the engine.
+  if (cached && cached.engineUrl === ctx.endpoint.url && (!req.explicitSettings || cached.configHash === configHash(req.options))) {
     const target = sshTarget(ctx, name, cached);
     const failure = await ensureMaster(ctx, name, target);
     if (failure === undefined) {
@@ -51,7 +54,34 @@ export async function connect(ctx: Context, name: string, req: ConnectRequest): 
   const failure = await ensureMaster(ctx, name, target);
   if (failure !== undefined) throw sshFailure(ctx, name, failure);
   ctx.timeline.mark('ssh-connect');
+  if (req.options.run_on_create.length) await runOnCreate(ctx, name, target, ready, req.options.run_on_create);
   return { target, session: ready.state.session };
+}
+
+/**
+ * run_on_create: once, in order, as the login user, right after the env is created.
+ * A failing command stops there with its status and leaves the env as it is, to be
+ * inspected with `spoon exec`; later connects say that the setup did not finish.
+ */
+async function runOnCreate(ctx: Context, name: string, target: SshTarget, ready: ReadyEnv, commands: string[]): Promise<void> {
+  const engine = await ctx.engine();
+  if (!ready.created) {
+    if (!(await engine.pathExists(ready.container.id, RUN_ON_CREATE_DONE))) {
+      ctx.report.warn(`run_on_create did not finish when ${name} was created`, `look around with \`spoon exec ${name} -- ...\`, or recreate it: spoon destroy ${name} && spoon up ${name}`);
+    }
+    return;
+  }
+  for (const [i, command] of commands.entries()) {
+    ctx.report.info(`run_on_create ${i + 1}/${commands.length}: ${command}`);
+    const status = await runSession(ctx, target, { command, tty: false, forwards: [], forwardAgent: false });
+    if (status !== 0) {
+      throw new CommandFailedError(`run_on_create command ${i + 1} (${command}) failed with exit status ${status}`, status, {
+        hint: `${name} is left as it is: look around with \`spoon exec ${name} -- ...\``,
+      });
+    }
+  }
+  await engine.putFiles(ready.container.id, [], [{ path: RUN_ON_CREATE_DONE, content: new Date().toISOString() + '\n', mode: 0o644 }]);
+  ctx.timeline.mark('run_on_create');
 }
 
 /** undefined when a master is up (already, or now); otherwise what ssh said. */
@@ -66,13 +96,15 @@ export interface SessionRequest {
   command: string;
   tty: boolean;
   forwards: Forward[];
+  forwardAgent: boolean;
 }
 
 /** Runs one ssh session with the terminal handed over; resolves with the remote status. */
 export function runSession(ctx: Context, target: SshTarget, s: SessionRequest): Promise<number> {
-  // Forwards get their own connection so they end with the session instead of
-  // lingering in the shared master.
-  return runAttached(sessionArgs(target, { ...s, useMaster: s.forwards.length === 0 }), (l) => ctx.report.debug(l));
+  // Forwards and the agent get their own connection, so they end with the session
+  // instead of lingering in (or being refused by) the shared master.
+  const useMaster = s.forwards.length === 0 && !s.forwardAgent;
+  return runAttached(sessionArgs(target, { ...s, useMaster }), (l) => ctx.report.debug(l));
 }
 
 /** Closes the env's ControlMaster, if one is up (before stop, restart, destroy). */

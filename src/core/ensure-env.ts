@@ -15,12 +15,14 @@ import { hostAlias, knownHostsLine } from '../ssh/known-hosts.js';
 import { writeEnvState, type EnvState } from '../state/env-state.js';
 import { readIfExists, writeAtomic } from '../state/files.js';
 import { acquireLock } from '../state/lock.js';
-import { ensureClientKey, userPublicKeys } from './client-keys.js';
+import { configuredKeys, ensureClientKey, userPublicKeys } from './client-keys.js';
 import type { Context } from './context.js';
 import { findEnv } from './find-env.js';
 import { LABEL, spoonVersion } from './labels.js';
-import { containerName, homeVolumeName, hostnameFor } from './names.js';
-import { configHash, type EnvOptions } from './options.js';
+import { containerName, hostnameFor, persistVolumeName } from './names.js';
+import { configHash } from '../config/layers.js';
+import type { EnvOptions } from '../config/schema.js';
+import { containerPath, copyEntries } from './copy-files.js';
 import { ENTRYPOINT, HOST_KEY, SSHD_BINARY, SSHD_CONFIG, TMUX_PATHS, findPasswdEntry, provisioningFiles } from './provision.js';
 import { waitForSshd } from './wait-sshd.js';
 import { undoOnFailure } from './undo.js';
@@ -28,6 +30,8 @@ import { undoOnFailure } from './undo.js';
 export interface ReadyEnv {
   container: ContainerInfo;
   state: EnvState;
+  /** This call created the env (so run_on_create is due). */
+  created: boolean;
 }
 
 export interface EnsureOptions {
@@ -41,6 +45,7 @@ export async function ensureEnv(ctx: Context, name: string, options: EnvOptions,
     ctx.report.info(`waiting for another spoon process that is preparing ${name}`),
   );
   let container: ContainerInfo;
+  let created = false;
   try {
     let found = await findEnv(engine, name, options.prefix);
     ctx.timeline.mark('inspect');
@@ -51,11 +56,12 @@ export async function ensureEnv(ctx: Context, name: string, options: EnvOptions,
     }
     if (!found) {
       container = await createEnv(ctx, engine, name, options);
+      created = true;
     } else {
       container = found;
       if (ensure.explicitSettings && found.labels[LABEL.configHash] !== configHash(options)) {
         ctx.report.warn(
-          `${name} was created with other settings; image, user, ports, listen and labels apply only when an env is created`,
+          `${name} was created with other settings; settings such as image, ports, volumes and resources apply only when an env is created`,
           `to recreate it: spoon destroy ${name} && spoon up ${name} ... (the home volume is kept)`,
         );
       }
@@ -79,12 +85,13 @@ export async function ensureEnv(ctx: Context, name: string, options: EnvOptions,
     sshHost: publishedPortHost(ctx.endpoint, ssh.hostIp ?? options.listen),
     sshPort: ssh.host,
     user: container.labels[LABEL.user] ?? options.user,
-    session: container.labels[LABEL.session] ?? options.session,
+    session: options.session,
+    configHash: configHash(options),
   };
   writeEnvState(ctx.paths.envState(name), state);
   await waitForSshd(engine, container, state.sshHost, state.sshPort);
   ctx.timeline.mark('ssh-ready');
-  return { container, state };
+  return { container, state, created };
 }
 
 /** A container that was created but never started and lacks the provisioning marker. */
@@ -102,10 +109,13 @@ async function createEnv(ctx: Context, engine: Engine, name: string, options: En
   });
   ctx.timeline.mark('image');
 
-  const authorizedKeys = [ensureClientKey(ctx.paths), ...userPublicKeys(ctx.env.HOME)];
+  const authorizedKeys = [ensureClientKey(ctx.paths), ...userPublicKeys(ctx.env.HOME), ...configuredKeys(options.authorized_keys)];
   const hostKey = generateEd25519(hostAlias(name));
   const cname = containerName(options.prefix, name);
-  await engine.ensureVolume(homeVolumeName(name), { [LABEL.name]: name, ...options.labels });
+  const home = homeOf(options.user);
+  for (const path of options.persist) {
+    await engine.ensureVolume(persistVolumeName(name, path), { ...options.labels, [LABEL.name]: name, [LABEL.persist]: path });
+  }
   const spec = containerSpec(name, cname, image, options);
 
   return undoOnFailure(
@@ -122,8 +132,10 @@ async function createEnv(ctx: Context, engine: Engine, name: string, options: En
       ctx.timeline.mark('create');
 
       await checkImageFitsOnce(ctx, engine, id, image, options.user);
-      const { dirs, files } = provisioningFiles({ user: options.user, hostPrivateKey: hostKey.privateKey, hostPublicKey: hostKey.publicKey, authorizedKeys });
-      await engine.putFiles(id, dirs, files);
+      const own = provisioningFiles({ user: options.user, env: options.env, hostPrivateKey: hostKey.privateKey, hostPublicKey: hostKey.publicKey, authorizedKeys });
+      const copied = options.copy.length ? copyEntries(options.copy, await ownerOf(engine, id, options.user, home)) : { dirs: [], files: [] };
+      // One upload, spoon's own files last: its sshd_config marks provisioning as complete.
+      await engine.putFiles(id, [...copied.dirs, ...own.dirs], [...copied.files, ...own.files]);
       // A new container has a new key: replace any pin left by an env of the same name.
       pinHostKey(ctx, name, hostKey.publicKey);
       ctx.timeline.mark('provision');
@@ -139,7 +151,20 @@ async function createEnv(ctx: Context, engine: Engine, name: string, options: En
   );
 }
 
+function homeOf(user: string): string {
+  return `/home/${user}`;
+}
+
+/** The login user's uid and gid, from the image's /etc/passwd, to own the copied files. */
+async function ownerOf(engine: Engine, id: string, user: string, home: string): Promise<{ uid: number; gid: number; home: string }> {
+  const passwd = await engine.readFile(id, '/etc/passwd');
+  const entry = passwd ? findPasswdEntry(passwd.toString('utf8'), user) : undefined;
+  if (!entry) throw new RuntimeError(`the image has no user '${user}' to own the copied files`);
+  return { uid: entry.uid, gid: entry.gid, home };
+}
+
 function containerSpec(name: string, cname: string, image: ImageRef, options: EnvOptions): ContainerSpec {
+  const home = homeOf(options.user);
   return {
     name: cname,
     image: image.ref,
@@ -156,11 +181,22 @@ function containerSpec(name: string, cname: string, image: ImageRef, options: En
     // sshd must start as root whatever USER the image sets; logins are the env user.
     user: 'root',
     hostname: hostnameFor(name),
+    env: Object.entries(options.env).map(([k, v]) => `${k}=${v}`),
     publish: [
       { container: 22, protocol: 'tcp', host: undefined, hostIp: options.listen },
       ...options.ports.map((p) => ({ container: p.container, protocol: p.protocol, host: p.host, hostIp: options.listen })),
     ],
-    mounts: [{ type: 'volume', source: homeVolumeName(name), target: `/home/${options.user}` }],
+    mounts: [
+      ...options.persist.map((path) => ({ type: 'volume' as const, source: persistVolumeName(name, path), target: containerPath(path, home) })),
+      ...options.volumes.map((v) => ({ type: v.type, source: v.source, target: v.target, readOnly: v.readOnly })),
+    ],
+    host: {
+      cpus: options.cpus,
+      cpuShares: options.cpu_shares,
+      memory: options.memory,
+      dns: options.dns,
+      privileged: options.privileged,
+    },
   };
 }
 

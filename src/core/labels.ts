@@ -8,6 +8,8 @@ export const LABEL = {
   configHash: 'dev.spoon.config-hash',
   user: 'dev.spoon.user',
   session: 'dev.spoon.session',
+  /** On persist volumes: the container path the volume holds. */
+  persist: 'dev.spoon.persist',
   /** On images spoon built itself. */
   builtImage: 'dev.spoon.built',
 } as const;

@@ -21,6 +21,13 @@ export function homeVolumeName(name: string): string {
   return `spoon-${name}-home`;
 }
 
+/** The named volume for a `persist` path: the home's, or `spoon-NAME-<slug of the path>`. */
+export function persistVolumeName(name: string, path: string): string {
+  if (path === '~') return homeVolumeName(name);
+  const slug = path.replace(/^~\//, 'home-').replace(/[^a-zA-Z0-9]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase();
+  return `spoon-${name}-${slug}`;
+}
+
 /** A valid hostname for the container: NAME with characters hostnames forbid replaced. */
 export function hostnameFor(name: string): string {
   return name.replace(/[_.]/g, '-').replace(/-+$/, '') || 'spoon';

@@ -13,16 +13,22 @@ export const SSHD_BINARY = '/usr/sbin/sshd';
 export const TMUX_PATHS = ['/usr/bin/tmux', '/usr/local/bin/tmux', '/bin/tmux'];
 
 /** The container's main process: spoon's sshd, in the foreground, logging to the container log. */
+/** Written once run_on_create has finished, so an unfinished setup is noticed later. */
+export const RUN_ON_CREATE_DONE = `${SPOON_DIR}/run_on_create.done`;
+
 export const ENTRYPOINT = ['/bin/sh', '-c', `mkdir -p /run/sshd && exec ${SSHD_BINARY} -D -e -f ${SSHD_CONFIG}`];
 
 export interface ProvisionInput {
   user: string;
+  /** The `env` setting: sshd sets it in every session (sessions do not inherit the container's env). */
+  env: Record<string, string>;
   hostPrivateKey: string;
   hostPublicKey: string;
   authorizedKeys: string[];
 }
 
-export function sshdConfig(user: string): string {
+export function sshdConfig(user: string, env: Record<string, string> = {}): string {
+  const setEnv = Object.entries(env).map(([k, v]) => `SetEnv "${`${k}=${v}`.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, ' ')}"`);
   return [
     '# Written by spoon. Key-only logins for the env user; no root, no passwords.',
     'Port 22',
@@ -36,7 +42,8 @@ export function sshdConfig(user: string): string {
     // PAM's session modules (pam_loginuid) fail in unprivileged containers.
     'UsePAM no',
     `AllowUsers ${user}`,
-    'AllowAgentForwarding no',
+    // The client decides (forward_agent); guests are held back by their own key options.
+    'AllowAgentForwarding yes',
     'AllowTcpForwarding local',
     'X11Forwarding no',
     'PermitTunnel no',
@@ -45,6 +52,7 @@ export function sshdConfig(user: string): string {
     'AcceptEnv LANG LC_*',
     'ClientAliveInterval 30',
     'Subsystem sftp internal-sftp',
+    ...setEnv,
     '',
   ].join('\n');
 }
@@ -59,7 +67,7 @@ export function provisioningFiles(input: ProvisionInput): { dirs: DirEntry[]; fi
       { path: HOST_KEY, content: input.hostPrivateKey, mode: 0o600 },
       { path: `${HOST_KEY}.pub`, content: input.hostPublicKey + '\n', mode: 0o644 },
       { path: `${SPOON_DIR}/authorized_keys/${input.user}`, content: input.authorizedKeys.join('\n') + '\n', mode: 0o644 },
-      { path: SSHD_CONFIG, content: sshdConfig(input.user), mode: 0o644 },
+      { path: SSHD_CONFIG, content: sshdConfig(input.user, input.env), mode: 0o644 },
     ],
   };
 }

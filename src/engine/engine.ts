@@ -56,9 +56,23 @@ export interface PublishSpec {
 
 export interface MountSpec {
   type: 'volume' | 'bind';
+  /** Host path (bind), volume name, or '' for an anonymous volume. */
   source: string;
   target: string;
   readOnly?: boolean;
+}
+
+/** Resource limits and security settings (all optional: the engine's defaults otherwise). */
+export interface HostSettings {
+  cpus?: number;
+  cpuShares?: number;
+  /** Bytes. */
+  memory?: number;
+  dns?: string[];
+  privileged?: boolean;
+  capAdd?: string[];
+  securityOpt?: string[];
+  init?: boolean;
 }
 
 export interface ContainerSpec {
@@ -72,6 +86,7 @@ export interface ContainerSpec {
   env?: string[];
   publish: PublishSpec[];
   mounts: MountSpec[];
+  host?: HostSettings;
 }
 
 /** A file to put into a container through the archive API. */

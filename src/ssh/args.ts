@@ -25,14 +25,19 @@ export interface Forward {
 /** How long an idle ControlMaster stays up so the next exec/attach skips the handshake. */
 export const CONTROL_PERSIST = '10m';
 
-export function connectionOptions(t: SshTarget): string[] {
+/**
+ * Options for every connection. ssh keeps the first value it sees for an option,
+ * so callers must not try to override these with later `-o`s. With `agent`, the
+ * user's agent is forwarded (IdentityAgent=none would unset SSH_AUTH_SOCK).
+ */
+export function connectionOptions(t: SshTarget, agent = false): string[] {
   const o = (kv: string) => ['-o', kv];
   return [
     '-F', 'none',
     '-p', String(t.port),
     '-i', t.identityFile,
     ...o('IdentitiesOnly=yes'),
-    ...o('IdentityAgent=none'),
+    ...(agent ? o('ForwardAgent=yes') : [...o('IdentityAgent=none'), ...o('ForwardAgent=no')]),
     ...o(`UserKnownHostsFile=${t.knownHostsFile}`),
     ...o(`GlobalKnownHostsFile=${t.knownHostsFile}`),
     ...o(`HostKeyAlias=${t.alias}`),
@@ -48,7 +53,6 @@ export function connectionOptions(t: SshTarget): string[] {
     ...o('ConnectTimeout=10'),
     ...o('ServerAliveInterval=15'),
     ...o('ServerAliveCountMax=3'),
-    ...o('ForwardAgent=no'),
     ...o('ForwardX11=no'),
     ...o('LogLevel=ERROR'),
   ];
@@ -68,6 +72,7 @@ export interface SessionOptions {
   /** Reuse the ControlMaster at t.controlPath (falls back to a direct connection if it is gone). */
   useMaster: boolean;
   forwards: Forward[];
+  forwardAgent: boolean;
   /** The remote command line, already quoted for the remote shell. */
   command: string;
 }
@@ -76,7 +81,7 @@ export function sessionArgs(t: SshTarget, s: SessionOptions): string[] {
   const mux = s.useMaster ? ['-S', t.controlPath, '-o', 'ControlMaster=no'] : ['-o', 'ControlMaster=no', '-o', 'ControlPath=none'];
   const fwd = s.forwards.flatMap((f) => ['-L', `${f.bindAddress}:${f.localPort}:localhost:${f.remotePort}`]);
   const exitOnForwardFailure = s.forwards.length ? ['-o', 'ExitOnForwardFailure=yes'] : [];
-  return [s.tty ? '-t' : '-T', ...mux, ...fwd, ...exitOnForwardFailure, ...connectionOptions(t), `${t.user}@${t.host}`, '--', s.command];
+  return [s.tty ? '-t' : '-T', ...mux, ...fwd, ...exitOnForwardFailure, ...connectionOptions(t, s.forwardAgent), `${t.user}@${t.host}`, '--', s.command];
 }
 
 /**
@@ -95,7 +100,7 @@ function isPlainWord(word: string, isCommandWord: boolean): boolean {
   return !isCommandWord || (!word.includes('=') && !RESERVED.has(word));
 }
 
-/** The attach command: join the named tmux session, creating it on first use. */
-export function tmuxAttachCommand(session: string): string {
-  return shellQuote(['tmux', 'new-session', '-A', '-s', session]);
+/** The attach command: join the named tmux session, creating it (running `shell`, if set) on first use. */
+export function tmuxAttachCommand(session: string, shell?: string): string {
+  return shellQuote(['tmux', 'new-session', '-A', '-s', session, ...(shell ? [shell] : [])]);
 }

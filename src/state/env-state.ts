@@ -13,6 +13,8 @@ export interface EnvState {
   sshPort: number;
   user: string;
   session: string;
+  /** The settings the cache was written under; a different hash skips the fast path. */
+  configHash: string;
 }
 
 export function readEnvState(path: string): EnvState | undefined {
@@ -20,7 +22,7 @@ export function readEnvState(path: string): EnvState | undefined {
   if (text === undefined) return undefined;
   try {
     const parsed = JSON.parse(text) as Partial<EnvState>;
-    const strings = [parsed.containerId, parsed.engineUrl, parsed.sshHost, parsed.user, parsed.session];
+    const strings = [parsed.containerId, parsed.engineUrl, parsed.sshHost, parsed.user, parsed.session, parsed.configHash];
     if (strings.every((v) => typeof v === 'string' && v !== '') && Number.isInteger(parsed.sshPort)) return parsed as EnvState;
   } catch {
     // A corrupt cache is just a miss; the next successful connect rewrites it.

@@ -20,6 +20,7 @@ const state: EnvState = {
   sshPort: 32768,
   user: 'dev',
   session: 'pair',
+  configHash: '0123456789abcdef',
 };
 
 describe('env state', () => {

@@ -31,10 +31,17 @@ describe('sshdConfig', () => {
   test('ends with a newline', () => {
     assert.ok(sshdConfig('dev').endsWith('\n'));
   });
+  test('env becomes quoted SetEnv lines (sessions do not inherit the container env)', () => {
+    const lines = sshdConfig('dev', { FOO: 'bar baz', Q: 'say "hi"', B: 'a\\b' }).split('\n');
+    assert.ok(lines.includes('SetEnv "FOO=bar baz"'));
+    assert.ok(lines.includes('SetEnv "Q=say \\"hi\\""'));
+    assert.ok(lines.includes('SetEnv "B=a\\\\b"'));
+    assert.ok(!sshdConfig('dev').includes('SetEnv'));
+  });
 });
 
 describe('provisioningFiles', () => {
-  const input = { user: 'dev', hostPrivateKey: 'PRIVATE\n', hostPublicKey: 'ssh-ed25519 AAAA host', authorizedKeys: ['ssh-ed25519 K1 a', 'ssh-ed25519 K2 b'] };
+  const input = { user: 'dev', env: {}, hostPrivateKey: 'PRIVATE\n', hostPublicKey: 'ssh-ed25519 AAAA host', authorizedKeys: ['ssh-ed25519 K1 a', 'ssh-ed25519 K2 b'] };
   const { dirs, files } = provisioningFiles(input);
 
   test('constants', () => {

@@ -129,7 +129,7 @@ describe('connectionOptions', () => {
 
 describe('sessionArgs', () => {
   test('with the master: -S controlPath and ControlMaster=no', () => {
-    const args = sessionArgs(target, { tty: true, useMaster: true, forwards: [], command: 'ls' });
+    const args = sessionArgs(target, { tty: true, useMaster: true, forwards: [], forwardAgent: false, command: 'ls' });
     const s = args.indexOf('-S');
     assert.ok(s >= 0);
     assert.equal(args[s + 1], target.controlPath);
@@ -147,6 +147,7 @@ describe('sessionArgs', () => {
         { localPort: 8080, remotePort: 80, bindAddress: '127.0.0.1' },
         { localPort: 3000, remotePort: 3000, bindAddress: '127.0.0.1' },
       ],
+      forwardAgent: false,
       command: 'x',
     });
     assert.ok(oValues(args).includes('ControlPath=none'));
@@ -162,15 +163,24 @@ describe('sessionArgs', () => {
     [false, '-T', '-t'],
   ] as const) {
     test(`tty ${tty} → ${flag}`, () => {
-      const args = sessionArgs(target, { tty, useMaster: true, forwards: [], command: 'ls' });
+      const args = sessionArgs(target, { tty, useMaster: true, forwards: [], forwardAgent: false, command: 'ls' });
       assert.equal(args[0], flag);
       assert.ok(!args.includes(other));
     });
   }
 
+  test('forwardAgent forwards the agent instead of disabling it', () => {
+    const plain = oValues(sessionArgs(target, { tty: false, useMaster: false, forwards: [], forwardAgent: false, command: 'x' }));
+    assert.ok(plain.includes('ForwardAgent=no') && plain.includes('IdentityAgent=none'));
+    const agent = oValues(sessionArgs(target, { tty: false, useMaster: false, forwards: [], forwardAgent: true, command: 'x' }));
+    assert.ok(agent.includes('ForwardAgent=yes'));
+    // ssh keeps the first value of an option: nothing may say "no" before or after.
+    assert.ok(!agent.includes('ForwardAgent=no') && !agent.includes('IdentityAgent=none'));
+  });
+
   test('ends with user@host, -- and the command', () => {
     const command = shellQuote(['echo', 'a b']);
-    const args = sessionArgs(target, { tty: false, useMaster: false, forwards: [], command });
+    const args = sessionArgs(target, { tty: false, useMaster: false, forwards: [], forwardAgent: false, command });
     assert.deepEqual(args.slice(-3), ['dev@127.0.0.1', '--', "echo 'a b'"]);
     assert.ok(args.includes('StrictHostKeyChecking=yes'));
   });

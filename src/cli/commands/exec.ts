@@ -2,15 +2,16 @@
 import type { Context } from '../../core/context.js';
 import { connect, runSession } from '../../core/connect.js';
 import { validateName } from '../../core/names.js';
+import { hasCreationSettings } from '../../config/layers.js';
 import { shellQuote } from '../../ssh/args.js';
-import { resolveCliOptions, type CreateFlags } from '../create-flags.js';
+import { resolveSettings } from '../settings.js';
 
-export async function execCommand(ctx: Context, name: string, cmd: string[], flags: CreateFlags): Promise<number> {
+export async function execCommand(ctx: Context, name: string, cmd: string[], flags: Record<string, unknown>): Promise<number> {
   validateName(name);
-  const { options, explicitSettings } = resolveCliOptions(flags, ctx.env);
-  const { target } = await connect(ctx, name, { options, explicitSettings });
+  const settings = resolveSettings(flags, ctx.env, process.cwd(), name);
+  const { target } = await connect(ctx, name, { options: settings.options, explicitSettings: hasCreationSettings(settings) });
   ctx.report.verbose(`ready: ${ctx.timeline.summary()}`);
   // A terminal for CMD only when spoon has one on both ends, like `docker exec -it`.
   const tty = ctx.interactive.stdin && ctx.interactive.stdout;
-  return runSession(ctx, target, { command: shellQuote(cmd), tty, forwards: [] });
+  return runSession(ctx, target, { command: shellQuote(cmd), tty, forwards: [], forwardAgent: settings.options.forward_agent });
 }

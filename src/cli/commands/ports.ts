@@ -2,12 +2,12 @@
 import type { Context } from '../../core/context.js';
 import { envPorts } from '../../core/list.js';
 import { validateName } from '../../core/names.js';
-import { resolveCliOptions } from '../create-flags.js';
+import { resolveSettings } from '../settings.js';
 import { formatPort, printJson } from '../output.js';
 
 export async function portsCommand(ctx: Context, name: string, flags: { json?: boolean }): Promise<number> {
   validateName(name);
-  const { options } = resolveCliOptions({}, ctx.env);
+  const { options } = resolveSettings({}, ctx.env, process.cwd(), name);
   const env = await envPorts(ctx, name, options.prefix);
   if (flags.json) {
     printJson({ name: env.name, state: env.state, ports: env.ports, ssh: env.ssh });

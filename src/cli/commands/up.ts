@@ -2,29 +2,33 @@
 import type { Context } from '../../core/context.js';
 import { connect, runSession } from '../../core/connect.js';
 import { validateName } from '../../core/names.js';
+import { hasCreationSettings } from '../../config/layers.js';
 import { tmuxAttachCommand } from '../../ssh/args.js';
 import { UsageError } from '../../errors.js';
-import { resolveCliOptions, type CreateFlags } from '../create-flags.js';
+import { resolveSettings } from '../settings.js';
 
-interface UpFlags extends CreateFlags {
+interface UpFlags {
   attach: boolean;
   nologin?: boolean;
+  [flag: string]: unknown;
 }
 
 export async function upCommand(ctx: Context, name: string, flags: UpFlags): Promise<number> {
   validateName(name);
-  const { options, explicitSettings } = resolveCliOptions(flags, ctx.env);
+  const settings = resolveSettings(flags, ctx.env, process.cwd(), name);
+  const options = settings.options;
   const attach = flags.attach && !flags.nologin;
   if (attach && !(ctx.interactive.stdin && ctx.interactive.stdout)) {
     throw new UsageError(`attaching to ${name} needs a terminal, and this is not one`, {
       hint: `use \`spoon up ${name} -N\` to only make it ready, or \`spoon exec ${name} -- CMD\``,
     });
   }
-  const { target, session } = await connect(ctx, name, { options, explicitSettings });
+  const { target, session } = await connect(ctx, name, { options, explicitSettings: hasCreationSettings(settings) });
   ctx.report.verbose(`ready: ${ctx.timeline.summary()}`);
   if (!attach) {
     ctx.report.info(`${name} is ready (ssh on ${target.host}:${target.port}); attach with: spoon ${name}`);
     return 0;
   }
-  return runSession(ctx, target, { command: tmuxAttachCommand(session), tty: true, forwards: options.forwards });
+  const command = options.command ?? tmuxAttachCommand(session, options.shell);
+  return runSession(ctx, target, { command, tty: true, forwards: options.forwards, forwardAgent: options.forward_agent });
 }

@@ -10,6 +10,7 @@ import type {
   DirEntry,
   Engine,
   FileEntry,
+  HostSettings,
   ImageInfo,
   PortBinding,
   ProgressSink,
@@ -161,7 +162,8 @@ export class DockerEngine implements Engine {
       ExposedPorts: exposed,
       HostConfig: {
         PortBindings: bindings,
-        Mounts: spec.mounts.map((m) => ({ Type: m.type, Source: m.source, Target: m.target, ReadOnly: m.readOnly ?? false })),
+        Mounts: spec.mounts.map((m) => ({ Type: m.type, ...(m.source ? { Source: m.source } : {}), Target: m.target, ReadOnly: m.readOnly ?? false })),
+        ...hostConfig(spec.host ?? {}),
       },
     };
     try {
@@ -286,6 +288,19 @@ export class DockerEngine implements Engine {
 /** tar-stream is loaded only by the calls that move archives, not by list or inspect. */
 function loadArchive(): Promise<typeof Archive> {
   return import('./archive.js');
+}
+
+function hostConfig(h: HostSettings): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (h.cpus !== undefined) out.NanoCpus = Math.round(h.cpus * 1e9);
+  if (h.cpuShares !== undefined) out.CpuShares = h.cpuShares;
+  if (h.memory !== undefined) out.Memory = h.memory;
+  if (h.dns?.length) out.Dns = h.dns;
+  if (h.privileged) out.Privileged = true;
+  if (h.capAdd?.length) out.CapAdd = h.capAdd;
+  if (h.securityOpt?.length) out.SecurityOpt = h.securityOpt;
+  if (h.init) out.Init = true;
+  return out;
 }
 
 function labelFilter(labels: Record<string, string | true>): string {

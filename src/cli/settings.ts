@@ -1,0 +1,83 @@
+/**
+ * The flags that set configuration keys, and the one place the CLI assembles
+ * every configuration layer (files, SPOON_* variables, flags) for a command.
+ */
+import type { Command } from 'commander';
+import { envVarLayer, resolveOptions, type Layer, type ResolvedOptions } from '../config/layers.js';
+import type { KeyName } from '../config/schema.js';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+interface FlagDef {
+  key: KeyName;
+  flags: string;
+  doc: string;
+  repeatable?: boolean;
+  boolean?: boolean;
+}
+
+/** Flags that set a config key, on `up` and `exec` (which create envs on demand). */
+const CREATE_FLAGS: FlagDef[] = [
+  { key: 'image', flags: '--image <ref>', doc: "image to create the env from (default: spoon's embedded image)" },
+  { key: 'builddir', flags: '--builddir <dir>', doc: 'build the env image from this folder (its Dockerfile)' },
+  { key: 'ports', flags: '-p, --publish <port>', doc: 'publish a port: 3000 (engine picks the host port) or 8080:80; repeatable', repeatable: true },
+  { key: 'user', flags: '--user <name>', doc: 'login user in the container (default: dev)' },
+  { key: 'listen', flags: '--listen <address>', doc: 'address published ports bind to (default: 127.0.0.1)' },
+  { key: 'session', flags: '--session <name>', doc: 'tmux session name (default: pair)' },
+  { key: 'labels', flags: '--label <key=value>', doc: 'extra label on the container and its volumes; repeatable', repeatable: true },
+  { key: 'prefix', flags: '--prefix <prefix>', doc: 'container name prefix (default: spoon-)' },
+  { key: 'env', flags: '-e, --env <key=value>', doc: 'environment variable in the env; repeatable', repeatable: true },
+  { key: 'volumes', flags: '--volume <spec>', doc: 'mount /host:/ctr[:ro] or NAME:/ctr; repeatable', repeatable: true },
+  { key: 'persist', flags: '--persist <path>', doc: 'container path kept in a named volume across destroy (default: ~); repeatable', repeatable: true },
+  { key: 'cpus', flags: '--cpus <n>', doc: 'CPUs the env may use, e.g. 1.5' },
+  { key: 'cpu_shares', flags: '--cpu-shares <n>', doc: 'relative CPU weight' },
+  { key: 'memory', flags: '--memory <size>', doc: 'memory limit, e.g. 512m or 2g' },
+  { key: 'dns', flags: '--dns <ip>', doc: 'DNS server; repeatable', repeatable: true },
+  { key: 'privileged', flags: '--privileged', doc: 'run the container privileged', boolean: true },
+  { key: 'authorized_keys', flags: '--authorized-key <file>', doc: 'also allow this public key to log in; repeatable', repeatable: true },
+  { key: 'run_on_create', flags: '--run-on-create <cmd>', doc: 'command run once after the env is created; repeatable', repeatable: true },
+];
+
+/** Flags that shape a session rather than the env. */
+const ATTACH_FLAGS: FlagDef[] = [
+  { key: 'forwards', flags: '-L, --forward <port>', doc: 'forward a local port over ssh while attached: 3000 or 8080:80; repeatable', repeatable: true },
+  { key: 'forward_agent', flags: '-A, --forward-agent', doc: 'forward your ssh agent into the env', boolean: true },
+  { key: 'shell', flags: '--shell <program>', doc: 'program a new tmux session starts (default: the login shell)' },
+  { key: 'command', flags: '--command <cmd>', doc: 'remote command to run instead of attaching to tmux' },
+];
+
+export function addSettingFlags(cmd: Command, withAttachFlags: boolean): Command {
+  for (const def of withAttachFlags ? [...CREATE_FLAGS, ...ATTACH_FLAGS] : CREATE_FLAGS) {
+    if (def.repeatable) cmd.option(def.flags, def.doc, collect);
+    else cmd.option(def.flags, def.doc);
+  }
+  return cmd;
+}
+
+/** The commander option property a flag lands in, e.g. `--cpu-shares` → cpuShares. */
+function propertyOf(def: FlagDef): string {
+  const long = /--([a-z-]+)/.exec(def.flags)?.[1] ?? def.key;
+  return long.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+export function flagLayer(opts: Record<string, unknown>, cwd: string): Layer {
+  const values: Record<string, unknown> = {};
+  const where: Record<string, string> = {};
+  for (const def of [...CREATE_FLAGS, ...ATTACH_FLAGS]) {
+    const v = opts[propertyOf(def)];
+    if (v === undefined || (Array.isArray(v) && v.length === 0)) continue;
+    values[def.key] = v;
+    where[def.key] = /--[a-z-]+/.exec(def.flags)?.[0] ?? def.key;
+  }
+  return { kind: 'flag', origin: 'command line', baseDir: cwd, where: (k) => where[k] ?? `--${k}`, values };
+}
+
+export interface Settings extends ResolvedOptions {
+  layers: Layer[];
+}
+
+/** Every layer for env `name`, resolved. */
+export function resolveSettings(opts: Record<string, unknown>, env: Record<string, string | undefined>, cwd: string, _name?: string): Settings {
+  const layers = [envVarLayer(env, cwd), flagLayer(opts, cwd)];
+  return { ...resolveOptions(layers, env.HOME ?? '/'), layers };
+}
