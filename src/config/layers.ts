@@ -26,7 +26,7 @@ export interface Layer {
 export interface Provenance {
   kind: SourceKind;
   origin: string;
-  /** For files: `path:line`. */
+  /** Where the value was set: `path:line: key`, `--flag`, `SPOON_KEY` or 'built-in default'. */
   where: string;
 }
 

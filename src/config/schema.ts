@@ -305,7 +305,7 @@ export const KEYS = {
     default: [],
     creation: true,
     parse: (v, s) => {
-      if (typeof v === 'string') fail(s, 'set copy in a config file: [{from = "...", to = "..."}]');
+      if (typeof v === 'string') fail(s, 'expected a list of entries like [{from = "~/.gitconfig", to = "~/.gitconfig"}], which only a config file can hold');
       return list(v, s).map((c) => parseCopySpec(c, s));
     },
   }),
@@ -322,13 +322,14 @@ export const KEYS = {
     }),
   }),
   cpu_shares: k<number | undefined>({
-    doc: 'relative CPU weight (docker-spoon: cpu)',
+    doc: 'relative CPU weight (docker-spoon: cpu); 0 = the engine default',
     default: undefined,
     creation: true,
+    // The engine raises 1 to its minimum of 2, so docker-spoon's `cpu = 1` still works.
     parse: optional((v, s) => {
       const n = number(v, s);
-      if (!Number.isInteger(n) || n < 2 || n > 262144) fail(s, `invalid value ${show(v)}: cpu_shares must be a whole number from 2 to 262144`);
-      return n;
+      if (!Number.isInteger(n) || n < 0 || n > 262144) fail(s, `invalid value ${show(v)}: cpu_shares must be a whole number from 0 to 262144`);
+      return n === 0 ? undefined : n;
     }),
   }),
   memory: k<number | undefined>({ doc: 'memory limit: 512m, 2g', default: undefined, creation: true, parse: optional(parseMemory) }),

@@ -7,7 +7,7 @@
 import { masterAlive, runAttached, runCaptured, startMaster } from '../ssh/spawn.js';
 import { masterControlArgs, masterArgs, sessionArgs, type Forward, type SshTarget } from '../ssh/args.js';
 import { hostAlias } from '../ssh/known-hosts.js';
-import { readEnvState, type EnvState } from '../state/env-state.js';
+import { forgetEnvState, readEnvState, type EnvState } from '../state/env-state.js';
 import { ensureDir } from '../state/files.js';
 import { dirname } from 'node:path';
 import { CommandFailedError, RuntimeError } from '../errors.js';
@@ -36,7 +36,7 @@ export function sshTarget(ctx: Context, name: string, state: EnvState): SshTarge
 }
 
 /** Returns a target whose ControlMaster is up, creating/starting the env when needed. */
-export async function connect(ctx: Context, name: string, req: ConnectRequest): Promise<{ target: SshTarget; session: string }> {
+export async function connect(ctx: Context, name: string, req: ConnectRequest): Promise<SshTarget> {
   const cached = readEnvState(ctx.paths.envState(name));
   // The cache serves only the settings it was written under; anything else asks the engine.
   if (cached && cached.engineUrl === ctx.endpoint.url && (!req.explicitSettings || cached.configHash === configHash(req.options))) {
@@ -44,7 +44,7 @@ export async function connect(ctx: Context, name: string, req: ConnectRequest): 
     const failure = await ensureMaster(ctx, name, target);
     if (failure === undefined) {
       ctx.timeline.mark('connect (cached)');
-      return { target, session: cached.session };
+      return target;
     }
     ctx.report.verbose(`cached connection to ${name} failed (${failure.split('\n')[0]}); asking the engine`);
   }
@@ -55,7 +55,7 @@ export async function connect(ctx: Context, name: string, req: ConnectRequest): 
   if (failure !== undefined) throw sshFailure(ctx, name, failure);
   ctx.timeline.mark('ssh-connect');
   if (req.options.run_on_create.length) await runOnCreate(ctx, name, target, ready, req.options.run_on_create);
-  return { target, session: ready.state.session };
+  return target;
 }
 
 /**
@@ -67,6 +67,8 @@ async function runOnCreate(ctx: Context, name: string, target: SshTarget, ready:
   const engine = await ctx.engine();
   if (!ready.created) {
     if (!(await engine.pathExists(ready.container.id, RUN_ON_CREATE_DONE))) {
+      // No cache for an unfinished env: every connect comes this way and says so.
+      forgetEnvState(ctx.paths.envState(name));
       ctx.report.warn(`run_on_create did not finish when ${name} was created`, `look around with \`spoon exec ${name} -- ...\`, or recreate it: spoon destroy ${name} && spoon up ${name}`);
     }
     return;
@@ -75,6 +77,7 @@ async function runOnCreate(ctx: Context, name: string, target: SshTarget, ready:
     ctx.report.info(`run_on_create ${i + 1}/${commands.length}: ${command}`);
     const status = await runSession(ctx, target, { command, tty: false, forwards: [], forwardAgent: false });
     if (status !== 0) {
+      forgetEnvState(ctx.paths.envState(name));
       throw new CommandFailedError(`run_on_create command ${i + 1} (${command}) failed with exit status ${status}`, status, {
         hint: `${name} is left as it is: look around with \`spoon exec ${name} -- ...\``,
       });

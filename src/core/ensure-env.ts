@@ -85,7 +85,6 @@ export async function ensureEnv(ctx: Context, name: string, options: EnvOptions,
     sshHost: publishedPortHost(ctx.endpoint, ssh.hostIp ?? options.listen),
     sshPort: ssh.host,
     user: container.labels[LABEL.user] ?? options.user,
-    session: options.session,
     configHash: configHash(options),
   };
   writeEnvState(ctx.paths.envState(name), state);

@@ -12,7 +12,6 @@ export interface EnvState {
   sshHost: string;
   sshPort: number;
   user: string;
-  session: string;
   /** The settings the cache was written under; a different hash skips the fast path. */
   configHash: string;
 }
@@ -22,7 +21,7 @@ export function readEnvState(path: string): EnvState | undefined {
   if (text === undefined) return undefined;
   try {
     const parsed = JSON.parse(text) as Partial<EnvState>;
-    const strings = [parsed.containerId, parsed.engineUrl, parsed.sshHost, parsed.user, parsed.session, parsed.configHash];
+    const strings = [parsed.containerId, parsed.engineUrl, parsed.sshHost, parsed.user, parsed.configHash];
     if (strings.every((v) => typeof v === 'string' && v !== '') && Number.isInteger(parsed.sshPort)) return parsed as EnvState;
   } catch {
     // A corrupt cache is just a miss; the next successful connect rewrites it.

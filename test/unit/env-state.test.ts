@@ -19,7 +19,6 @@ const state: EnvState = {
   sshHost: '127.0.0.1',
   sshPort: 32768,
   user: 'dev',
-  session: 'pair',
   configHash: '0123456789abcdef',
 };
 

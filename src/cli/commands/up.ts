@@ -23,12 +23,12 @@ export async function upCommand(ctx: Context, name: string, flags: UpFlags): Pro
       hint: `use \`spoon up ${name} -N\` to only make it ready, or \`spoon exec ${name} -- CMD\``,
     });
   }
-  const { target, session } = await connect(ctx, name, { options, explicitSettings: hasCreationSettings(settings) });
+  const target = await connect(ctx, name, { options, explicitSettings: hasCreationSettings(settings) });
   ctx.report.verbose(`ready: ${ctx.timeline.summary()}`);
   if (!attach) {
     ctx.report.info(`${name} is ready (ssh on ${target.host}:${target.port}); attach with: spoon ${name}`);
     return 0;
   }
-  const command = options.command ?? tmuxAttachCommand(session, options.shell);
+  const command = options.command ?? tmuxAttachCommand(options.session, options.shell);
   return runSession(ctx, target, { command, tty: true, forwards: options.forwards, forwardAgent: options.forward_agent });
 }
