@@ -14,6 +14,8 @@ await build({
   splitting: true,
   format: 'esm',
   platform: 'node',
+  // Prefer packages' ES module builds: jsonc-parser's UMD build cannot be bundled.
+  mainFields: ['module', 'main'],
   target: 'node20',
   chunkNames: 'chunks/[name]-[hash]',
   // commander and tar-stream are CommonJS: give every chunk a require() to load them with.

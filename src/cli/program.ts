@@ -18,6 +18,7 @@ export function buildProgram(setExit: ExitSink): Command {
     .version(spoonVersion, '-V, --version', 'print the version')
     .option('--engine <url>', 'engine endpoint: unix:///path.sock or tcp://host:port (default: $DOCKER_HOST or the local socket)')
     .addOption(new Option('--url <url>', "docker-spoon's name for --engine").hideHelp())
+    .option('--config <file>', 'read this TOML config file after the user and project files')
     .option('-v, --verbose', 'print phase timings')
     .option('--debug', 'print engine requests and ssh command lines')
     .showSuggestionAfterError(true)
@@ -46,7 +47,10 @@ docker-spoon's flags still work: -l (list), -d NAME (destroy), -n NAME (ports),
       const globals = cmd.optsWithGlobals<GlobalFlags & { url?: string }>();
       const ctx = buildContext({ ...globals, engine: globals.engine ?? globals.url });
       const fn = await load();
-      setExit(await fn(ctx, ...(args.slice(0, -1) as A)));
+      // Commands see their own flags together with the global ones (--config, --engine).
+      const params = args.slice(0, -1);
+      if (params.length > 0 && typeof params[params.length - 1] === 'object') params[params.length - 1] = globals;
+      setExit(await fn(ctx, ...(params as A)));
     };
 
   addSettingFlags(
@@ -110,6 +114,18 @@ docker-spoon's flags still work: -l (list), -d NAME (destroy), -n NAME (ports),
     .description('images spoon built or its envs use')
     .option('--json', 'print JSON')
     .action(run(async () => (await import('./commands/images.js')).imagesCommand));
+
+  const config = program
+    .command('config')
+    .description('print the effective configuration and where each value came from')
+    .argument('[NAME]', 'environment name, to include its [env.NAME] settings')
+    .option('--json', 'print JSON')
+    .action(run(async () => (await import('./commands/config.js')).configCommand));
+  config
+    .command('import')
+    .description("convert docker-spoon's ~/.spoonrc to spoon TOML (printed on stdout)")
+    .argument('<FILE>', 'the .spoonrc to convert')
+    .action(run(async () => (await import('./commands/config.js')).configImportCommand));
 
   program
     .command('doctor')

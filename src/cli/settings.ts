@@ -5,6 +5,8 @@
 import type { Command } from 'commander';
 import { envVarLayer, resolveOptions, type Layer, type ResolvedOptions } from '../config/layers.js';
 import type { KeyName } from '../config/schema.js';
+import { findConfigFiles, findDevcontainer } from '../config/discover.js';
+import type { Devcontainer } from '../config/devcontainer.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -74,10 +76,34 @@ export function flagLayer(opts: Record<string, unknown>, cwd: string): Layer {
 
 export interface Settings extends ResolvedOptions {
   layers: Layer[];
+  /** The project's devcontainer.json, when it is what configures the env. */
+  devcontainer: Devcontainer | undefined;
 }
 
-/** Every layer for env `name`, resolved. */
-export function resolveSettings(opts: Record<string, unknown>, env: Record<string, string | undefined>, cwd: string, _name?: string): Settings {
-  const layers = [envVarLayer(env, cwd), flagLayer(opts, cwd)];
-  return { ...resolveOptions(layers, env.HOME ?? '/'), layers };
+/**
+ * Every layer for env `name`, resolved: user file < devcontainer.json < project
+ * spoon.toml < --config file < SPOON_* variables < flags. devcontainer.json counts
+ * only when nothing else names an image or a builddir (SPEC).
+ */
+export async function resolveSettings(opts: Record<string, unknown>, env: Record<string, string | undefined>, cwd: string, name?: string): Promise<Settings> {
+  const home = env.HOME ?? '/';
+  const configFlag = typeof opts.config === 'string' ? opts.config : undefined;
+  const found = findConfigFiles({ cwd, env, ...(configFlag ? { configFlag } : {}) });
+  // The TOML and JSONC parsers load only when there is a file to parse (start-up cost).
+  const files = found.user || found.project || found.explicit ? (await import('../config/files.js')).layersOf(found, name) : [];
+  const rest = [envVarLayer(env, cwd), flagLayer(opts, cwd)];
+  let layers = [...files, ...rest];
+  let resolved = resolveOptions(layers, home);
+  let devcontainer: Devcontainer | undefined;
+  if (resolved.options.image === undefined && resolved.options.builddir === undefined) {
+    const path = findDevcontainer(cwd);
+    if (path) {
+      const { loadDevcontainer } = await import('../config/devcontainer.js');
+      devcontainer = loadDevcontainer(path, { env, home });
+      const userFiles = files.filter((l) => l.kind === 'user file').length;
+      layers = [...files.slice(0, userFiles), devcontainer.layer, ...files.slice(userFiles), ...rest];
+      resolved = resolveOptions(layers, home);
+    }
+  }
+  return { ...resolved, layers, devcontainer };
 }

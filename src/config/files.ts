@@ -5,64 +5,24 @@
  * [env.NAME] table. Keys are checked here (unknown keys are errors naming the
  * file and line); values are checked by resolveOptions through `where(key)`.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import { UsageError } from '../errors.js';
 import { validateName } from '../core/names.js';
 import { KEY_NAMES, isKeyName } from './schema.js';
 import type { Layer } from './layers.js';
 import { SPOONRC_KEYS } from './spoonrc-import.js';
+import { findConfigFiles } from './discover.js';
 
 export type FileKind = 'user file' | 'project file' | 'config file';
 
-export interface ConfigFiles {
-  user?: string;
-  project?: string;
-  explicit?: string;
-}
-
-export const PROJECT_FILE = 'spoon.toml';
+import type { ConfigFiles } from './discover.js';
+export type { ConfigFiles } from './discover.js';
 
 // ---- discovery ----
 
-/** `$XDG_CONFIG_HOME/spoon/config.toml`, `$HOME/.config` when XDG_CONFIG_HOME is unset (or not absolute, per the XDG spec). */
-export function userConfigPath(env: Record<string, string | undefined>): string {
-  const xdg = env.XDG_CONFIG_HOME;
-  const base = xdg && isAbsolute(xdg) ? xdg : join(env.HOME || homedir(), '.config');
-  return join(base, 'spoon', 'config.toml');
-}
-
-/** `spoon.toml` in `cwd` or the nearest parent, searching no higher than the git root (the first folder with a `.git` entry). */
-export function findProjectFile(cwd: string): string | undefined {
-  let dir = resolve(cwd);
-  for (;;) {
-    const candidate = join(dir, PROJECT_FILE);
-    if (existsSync(candidate)) return candidate;
-    if (existsSync(join(dir, '.git'))) return undefined;
-    const parent = dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
-}
-
-export function findConfigFiles(opts: { cwd: string; env: Record<string, string | undefined>; configFlag?: string }): ConfigFiles {
-  const files: ConfigFiles = {};
-  const user = userConfigPath(opts.env);
-  if (existsSync(user)) files.user = user;
-  const project = findProjectFile(opts.cwd);
-  if (project !== undefined) files.project = project;
-  if (opts.configFlag !== undefined) {
-    const flag = opts.configFlag;
-    const home = opts.env.HOME || homedir();
-    const expanded = flag === '~' ? home : flag.startsWith('~/') ? home + flag.slice(1) : flag;
-    const explicit = resolve(opts.cwd, expanded);
-    if (flag === '' || !existsSync(explicit)) throw new UsageError(`--config: no such file: ${flag === '' ? "''" : explicit}`);
-    files.explicit = explicit;
-  }
-  return files;
-}
+export { findConfigFiles, findProjectFile, userConfigPath } from './discover.js';
 
 // ---- loading ----
 
@@ -195,11 +155,15 @@ export function loadConfigFile(path: string, kind: FileKind, envName: string | u
 
 /** The layers of every config file that applies, in order: user file, project file, --config file. */
 export function configLayers(opts: { cwd: string; env: Record<string, string | undefined>; configFlag?: string; envName?: string }): Layer[] {
-  const files = findConfigFiles(opts);
+  return layersOf(findConfigFiles(opts), opts.envName);
+}
+
+/** The layers of files already found. */
+export function layersOf(files: ConfigFiles, envName: string | undefined): Layer[] {
   const layers: Layer[] = [];
-  if (files.user !== undefined) layers.push(...loadConfigFile(files.user, 'user file', opts.envName));
-  if (files.project !== undefined) layers.push(...loadConfigFile(files.project, 'project file', opts.envName));
-  if (files.explicit !== undefined) layers.push(...loadConfigFile(files.explicit, 'config file', opts.envName));
+  if (files.user !== undefined) layers.push(...loadConfigFile(files.user, 'user file', envName));
+  if (files.project !== undefined) layers.push(...loadConfigFile(files.project, 'project file', envName));
+  if (files.explicit !== undefined) layers.push(...loadConfigFile(files.explicit, 'config file', envName));
   return layers;
 }
 

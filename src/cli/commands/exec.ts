@@ -8,7 +8,7 @@ import { resolveSettings } from '../settings.js';
 
 export async function execCommand(ctx: Context, name: string, cmd: string[], flags: Record<string, unknown>): Promise<number> {
   validateName(name);
-  const settings = resolveSettings(flags, ctx.env, process.cwd(), name);
+  const settings = await resolveSettings(flags, ctx.env, process.cwd(), name);
   const target = await connect(ctx, name, { options: settings.options, explicitSettings: hasCreationSettings(settings) });
   ctx.report.verbose(`ready: ${ctx.timeline.summary()}`);
   // A terminal for CMD only when spoon has one on both ends, like `docker exec -it`.

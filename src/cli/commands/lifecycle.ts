@@ -6,18 +6,18 @@ import { validateName } from '../../core/names.js';
 import { UsageError } from '../../errors.js';
 import { resolveSettings } from '../settings.js';
 
-const prefixOf = (ctx: Context, name: string) => resolveSettings({}, ctx.env, process.cwd(), name).options.prefix;
+const prefixOf = async (ctx: Context, name: string) => (await resolveSettings({}, ctx.env, process.cwd(), name)).options.prefix;
 
 export async function stopCommand(ctx: Context, name: string): Promise<number> {
   validateName(name);
-  const result = await stopEnv(ctx, name, prefixOf(ctx, name));
+  const result = await stopEnv(ctx, name, await prefixOf(ctx, name));
   ctx.report.info(result === 'stopped' ? `stopped ${name}` : `${name} was not running`);
   return 0;
 }
 
 export async function restartCommand(ctx: Context, name: string): Promise<number> {
   validateName(name);
-  await restartEnv(ctx, name, prefixOf(ctx, name));
+  await restartEnv(ctx, name, await prefixOf(ctx, name));
   ctx.report.info(`restarted ${name}`);
   return 0;
 }
@@ -40,7 +40,7 @@ export async function destroyCommand(ctx: Context, name: string, flags: DestroyF
       return 1;
     }
   }
-  const result = await destroyEnv(ctx, name, prefixOf(ctx, name), flags.volumes ?? false);
+  const result = await destroyEnv(ctx, name, await prefixOf(ctx, name), flags.volumes ?? false);
   if (result.container) ctx.report.info(`destroyed ${name}`);
   if (result.volumes.length) ctx.report.info(`removed volumes: ${result.volumes.join(', ')}`);
   if (result.keptVolumes.length) ctx.report.info(`kept volumes: ${result.keptVolumes.join(', ')} (spoon ${name} reattaches them; --volumes removes them)`);

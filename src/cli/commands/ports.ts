@@ -7,7 +7,7 @@ import { formatPort, printJson } from '../output.js';
 
 export async function portsCommand(ctx: Context, name: string, flags: { json?: boolean }): Promise<number> {
   validateName(name);
-  const { options } = resolveSettings({}, ctx.env, process.cwd(), name);
+  const { options } = await resolveSettings({}, ctx.env, process.cwd(), name);
   const env = await envPorts(ctx, name, options.prefix);
   if (flags.json) {
     printJson({ name: env.name, state: env.state, ports: env.ports, ssh: env.ssh });

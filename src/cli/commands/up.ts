@@ -15,7 +15,7 @@ interface UpFlags {
 
 export async function upCommand(ctx: Context, name: string, flags: UpFlags): Promise<number> {
   validateName(name);
-  const settings = resolveSettings(flags, ctx.env, process.cwd(), name);
+  const settings = await resolveSettings(flags, ctx.env, process.cwd(), name);
   const options = settings.options;
   const attach = flags.attach && !flags.nologin;
   if (attach && !(ctx.interactive.stdin && ctx.interactive.stdout)) {
