@@ -2,6 +2,7 @@
  * The Engine interface in spoon's own types. core/ depends on this, never on the
  * Docker API's shapes; docker/ is the one implementation (Podman speaks the same API).
  */
+import type { Readable, Writable } from 'node:stream';
 import type { EngineEndpoint } from './endpoint.js';
 import { RuntimeError } from '../errors.js';
 
@@ -111,8 +112,46 @@ export type ProgressSink = (line: string) => void;
 export interface BuildRequest {
   tag: string;
   labels: Record<string, string>;
+  /** Path of the Dockerfile inside the context (default: Dockerfile). */
+  dockerfile?: string;
+  args?: Record<string, string>;
+  target?: string;
   /** Build context files, paths relative to the context root. */
   files: { path: string; content: string | Buffer; mode: number }[];
+}
+
+/** A command to run in a running container through the engine (no sshd needed). */
+export interface ExecSpec {
+  /** argv as is: no shell parses it. */
+  cmd: string[];
+  /** User (name or uid[:gid]); the container's user otherwise. */
+  user?: string;
+  /** `KEY=value` entries added to the container's environment. */
+  env?: string[];
+  workdir?: string;
+  /** Run the command on a pseudo-terminal: stdout and stderr are then one stream. */
+  tty: boolean;
+  /** Attach stdin. */
+  stdin: boolean;
+}
+
+/**
+ * A running exec. Read (or resume) stdout and stderr: like a child process's pipes,
+ * output that nobody reads holds the command up, and wait() resolves only after
+ * the output has ended.
+ */
+export interface ExecProcess {
+  stdout: Readable;
+  /** undefined with a TTY (the terminal has one output stream). */
+  stderr: Readable | undefined;
+  /** undefined when stdin was not asked for. end() sends EOF to the command. */
+  stdin: Writable | undefined;
+  /** Sets the terminal size (TTY only). */
+  resize(cols: number, rows: number): Promise<void>;
+  /** The command's exit status, once its output has ended. */
+  wait(): Promise<number>;
+  /** Drops the connection (the command itself may keep running in the container). */
+  close(): void;
 }
 
 export interface Engine {
@@ -132,6 +171,8 @@ export interface Engine {
   restartContainer(id: string, timeoutSeconds: number): Promise<void>;
   removeContainer(id: string): Promise<void>;
   containerLogs(id: string, tail: number): Promise<string>;
+  /** Runs a command in a running container through the engine, streaming its input and output. */
+  exec(id: string, spec: ExecSpec): Promise<ExecProcess>;
 
   inspectImage(ref: string): Promise<ImageInfo | undefined>;
   listImages(labels: Record<string, string | true>): Promise<ImageInfo[]>;

@@ -9,6 +9,8 @@ import type {
   ContainerState,
   DirEntry,
   Engine,
+  ExecProcess,
+  ExecSpec,
   FileEntry,
   HostSettings,
   ImageInfo,
@@ -21,6 +23,7 @@ import type { EngineEndpoint } from '../endpoint.js';
 import { DockerHttp, jsonLines, readText, type RequestObserver } from './http.js';
 import { RuntimeError } from '../../errors.js';
 import type * as Archive from './archive.js';
+import { execStreams } from './exec-stream.js';
 
 interface ApiPort {
   PrivatePort: number;
@@ -59,6 +62,10 @@ interface ApiImage {
 interface ApiVolume {
   Name: string;
   Labels: Record<string, string> | null;
+}
+interface ApiExecInspect {
+  Running: boolean;
+  ExitCode: number | null;
 }
 interface ApiStreamMessage {
   stream?: string;
@@ -255,7 +262,15 @@ export class DockerEngine implements Engine {
   async buildImage(request: BuildRequest, progress: ProgressSink): Promise<string> {
     const { tarOf } = await loadArchive();
     const res = await this.http.request('POST', '/build', `building ${request.tag}`, {
-      query: { t: request.tag, labels: JSON.stringify(request.labels), rm: 'true', forcerm: 'true' },
+      query: {
+        t: request.tag,
+        labels: JSON.stringify(request.labels),
+        rm: 'true',
+        forcerm: 'true',
+        dockerfile: request.dockerfile,
+        buildargs: request.args && Object.keys(request.args).length ? JSON.stringify(request.args) : undefined,
+        target: request.target,
+      },
       body: tarOf([], request.files),
       contentType: 'application/x-tar',
     });
@@ -277,6 +292,63 @@ export class DockerEngine implements Engine {
 
   async removeVolume(name: string): Promise<void> {
     await this.drainRequest('DELETE', `/volumes/${encodeURIComponent(name)}`, `removing volume ${name}`, { accept: [404] });
+  }
+
+  async exec(id: string, spec: ExecSpec): Promise<ExecProcess> {
+    const what = `running ${spec.cmd[0] ?? 'a command'} in the container`;
+    const created = await this.http.json<{ Id: string }>('POST', `/containers/${encodeURIComponent(id)}/exec`, what, {
+      json: {
+        AttachStdin: spec.stdin,
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: spec.tty,
+        User: spec.user ?? '',
+        Env: spec.env ?? [],
+        WorkingDir: spec.workdir ?? '',
+        Cmd: spec.cmd,
+      },
+    });
+    if (!created) throw new RuntimeError(`${what}: the engine returned no exec id`);
+    const execId = created.Id;
+    const res = await this.http.upgrade('POST', `/exec/${execId}/start`, what, { json: { Detach: false, Tty: spec.tty } });
+    // Output that came in with the 101 answer goes back in front of the socket's data.
+    if (res.upgraded && res.head.length > 0) res.socket.unshift(res.head);
+    const streams = res.upgraded ? execStreams(res.socket, res.socket, spec.tty) : execStreams(res.body, undefined, spec.tty);
+    if (!res.upgraded && spec.stdin) {
+      streams.close();
+      throw new RuntimeError(`${what}: the engine at ${this.endpoint.url} did not switch the exec connection to a stream (it answered HTTP ${res.status}), so spoon cannot send it input`, {
+        hint: 'use Docker 20.10+ or Podman 4+, or an image with sshd so spoon connects over SSH',
+      });
+    }
+    let exitCode: Promise<number> | undefined;
+    return {
+      stdout: streams.stdout,
+      stderr: streams.stderr,
+      stdin: streams.stdin,
+      resize: async (cols: number, rows: number) => {
+        await this.drainRequest('POST', `/exec/${execId}/resize`, 'resizing the terminal', { query: { h: rows, w: cols } });
+      },
+      wait: () => (exitCode ??= streams.ended.then((cutOff) => this.execExitCode(execId, what, cutOff))),
+      close: () => streams.close(),
+    };
+  }
+
+  /** The exit status once the output has ended; the engine may record it a moment later. */
+  private async execExitCode(execId: string, what: string, cutOff: Error | undefined): Promise<number> {
+    const deadline = Date.now() + (cutOff ? 500 : 5000);
+    for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
+      const info = await this.http.json<ApiExecInspect>('GET', `/exec/${execId}/json`, `${what}: reading its exit status`);
+      if (info && !info.Running && info.ExitCode !== null) return info.ExitCode;
+      if (Date.now() > deadline) {
+        throw new RuntimeError(
+          cutOff
+            ? `${what}: lost the connection to the engine: ${cutOff.message}`
+            : `${what}: its output ended but the engine reports it still running`,
+          { hint: 'it may still be running in the container', cause: cutOff },
+        );
+      }
+      await new Promise((r) => setTimeout(r, delay));
+    }
   }
 
   private async drainRequest(method: string, path: string, what: string, options: Parameters<DockerHttp['request']>[3]): Promise<void> {

@@ -7,7 +7,7 @@
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import type { EngineEndpoint } from '../endpoint.js';
 import { EngineUnreachableError, RuntimeError, describeCause } from '../../errors.js';
 import { EngineApiError } from '../engine.js';
@@ -33,6 +33,16 @@ export interface EngineResponse {
   headers: http.IncomingHttpHeaders;
   body: http.IncomingMessage;
 }
+
+/**
+ * The answer to a request that asked for a protocol upgrade (exec/attach): either the
+ * engine switched protocols (HTTP 101) and `socket` is the raw duplex stream, with
+ * `head` the bytes that arrived with the answer; or it answered plainly (some engines
+ * and Podman versions) and `body` carries the output, with no way to send input.
+ */
+export type UpgradeResponse =
+  | { upgraded: true; status: number; headers: http.IncomingHttpHeaders; socket: Duplex; head: Buffer }
+  | ({ upgraded: false } & EngineResponse);
 
 interface Transport {
   request: typeof http.request;
@@ -103,7 +113,25 @@ export class DockerHttp {
     return (text ? JSON.parse(text) : undefined) as T | undefined;
   }
 
-  private async raw(method: string, path: string, options: RequestOptions): Promise<EngineResponse> {
+  /**
+   * Like request(), with `Connection: Upgrade` / `Upgrade: tcp`, resolving on either
+   * the 101 upgrade or an ordinary response. Error statuses throw EngineApiError.
+   */
+  async upgrade(method: string, path: string, what: string, options: RequestOptions = {}): Promise<UpgradeResponse> {
+    const prefix = await this.apiVersion();
+    const headers = { ...options.headers, Connection: 'Upgrade', Upgrade: 'tcp' };
+    const res = await this.raw(method, prefix + path, { ...options, headers }, true);
+    if (res.upgraded) return res;
+    if (res.status >= 400 && !(options.accept ?? []).includes(res.status)) {
+      const text = await readText(res.body);
+      throw new EngineApiError(res.status, engineMessage(text), what);
+    }
+    return res;
+  }
+
+  private raw(method: string, path: string, options: RequestOptions): Promise<EngineResponse>;
+  private raw(method: string, path: string, options: RequestOptions, upgrade: true): Promise<UpgradeResponse>;
+  private async raw(method: string, path: string, options: RequestOptions, upgrade = false): Promise<EngineResponse | UpgradeResponse> {
     const { request, agent } = await this.connection();
     const started = performance.now();
     const query = encodeQuery(options.query);
@@ -121,11 +149,19 @@ export class DockerHttp {
       this.endpoint.kind === 'unix'
         ? { socketPath: this.endpoint.socketPath }
         : { host: this.endpoint.host, port: this.endpoint.port };
-    return new Promise<EngineResponse>((resolve, reject) => {
+    return new Promise<EngineResponse | UpgradeResponse>((resolve, reject) => {
       const req = request({ ...target, agent, method, path: path + query, headers }, (res) => {
         this.observe?.(`engine ${method} ${path}${query} -> ${res.statusCode} (${Math.round(performance.now() - started)} ms)`);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res });
+        const answer = { status: res.statusCode ?? 0, headers: res.headers, body: res };
+        resolve(upgrade ? { upgraded: false, ...answer } : answer);
       });
+      if (upgrade) {
+        // node hands over the socket (and forgets it in the agent) only when someone listens.
+        req.on('upgrade', (res, socket, head) => {
+          this.observe?.(`engine ${method} ${path}${query} -> ${res.statusCode} upgraded (${Math.round(performance.now() - started)} ms)`);
+          resolve({ upgraded: true, status: res.statusCode ?? 101, headers: res.headers, socket, head });
+        });
+      }
       req.on('error', (err: NodeJS.ErrnoException) => reject(this.unreachable(err)));
       if (payload === undefined || Buffer.isBuffer(payload)) req.end(payload);
       else {

@@ -1,0 +1,176 @@
+/**
+ * Entering an env through the engine's exec instead of SSH, for images without sshd:
+ * binds this process's terminal to the exec like `docker exec -it` does. It behaves
+ * like the SSH path (src/ssh/spawn.ts): on a TTY, Ctrl-C and Ctrl-\ are bytes the
+ * remote side gets (raw mode), SIGTERM/SIGHUP end the session, and the terminal is
+ * restored on every way out.
+ */
+import type { Engine, ExecProcess } from '../engine/engine.js';
+
+export interface EngineSessionOptions {
+  /** The command, as is (no shell parses it). */
+  argv: string[];
+  user?: string;
+  /** `KEY=value` entries; with a TTY, TERM comes from the host's unless given here. */
+  env?: string[];
+  workdir?: string;
+  /** Run on a pseudo-terminal bound to this process's terminal. */
+  tty: boolean;
+}
+
+export const DEFAULT_TERM = 'xterm-256color';
+
+const SIGNAL_NUMBERS = { SIGHUP: 1, SIGTERM: 15 } as const;
+
+/** Runs the command in the container with this process's stdio; resolves with its exit status. */
+export async function runEngineSession(engine: Engine, containerId: string, opts: EngineSessionOptions): Promise<number> {
+  const stdin = process.stdin;
+  // With a TTY, the terminal is the input: only when stdin is one (a pipe's EOF would
+  // end a TTY exec's output at once; this is `docker exec -t` without -i). Without a
+  // TTY, stdin is passed on unless it is a terminal: a pipe or a file, read to its end.
+  const attachStdin = opts.tty ? Boolean(stdin.isTTY) : !stdin.isTTY;
+  const proc = await engine.exec(containerId, {
+    cmd: opts.argv,
+    user: opts.user,
+    env: opts.tty ? withTerm(opts.env ?? [], process.env.TERM) : opts.env,
+    workdir: opts.workdir,
+    tty: opts.tty,
+    stdin: attachStdin,
+  });
+
+  const undo: (() => void)[] = [];
+  try {
+    if (opts.tty && stdin.isTTY) rawMode(undo);
+    const outcome = bind(proc, attachStdin, opts.tty, undo);
+    const signalled = onSignals(proc, opts.tty, undo);
+    // The loser of the race must not surface as an unhandled rejection.
+    outcome.catch(() => undefined);
+    return await Promise.race([outcome, signalled]);
+  } finally {
+    for (const step of undo.reverse()) step();
+    proc.close();
+  }
+}
+
+/** TERM for the remote terminal: the caller's, else the host's, else xterm-256color. */
+export function withTerm(env: string[], hostTerm: string | undefined): string[] {
+  if (env.some((e) => e.startsWith('TERM='))) return env;
+  return [`TERM=${hostTerm || DEFAULT_TERM}`, ...env];
+}
+
+/**
+ * The command for an interactive login through the engine: tmux (attach or create
+ * `session`) when the image has it, else the user's login shell (bash if present).
+ */
+/** A login shell: bash when the image has it, else sh (for images without tmux). */
+export const LOGIN_SHELL = 'if command -v bash >/dev/null 2>&1; then exec bash -l; fi; exec sh -l';
+
+export async function engineLoginArgv(engine: Engine, containerId: string, session: string, user?: string): Promise<string[]> {
+  const probe = await engine.exec(containerId, { cmd: ['sh', '-c', 'command -v tmux'], user, tty: false, stdin: false });
+  probe.stdout.resume();
+  probe.stderr?.resume();
+  if ((await probe.wait()) === 0) return ['tmux', 'new-session', '-A', '-s', session];
+  return ['/bin/sh', '-c', LOGIN_SHELL];
+}
+
+function rawMode(undo: (() => void)[]): void {
+  const stdin = process.stdin;
+  stdin.setRawMode(true);
+  // A last resort for exits that skip the finally (process.exit from elsewhere).
+  const onExit = () => {
+    if (stdin.isRaw) stdin.setRawMode(false);
+  };
+  process.on('exit', onExit);
+  undo.push(() => {
+    process.off('exit', onExit);
+    onExit();
+  });
+}
+
+/** Wires stdio to the exec; settles with the exit status once its output is all written. */
+function bind(proc: ExecProcess, attachStdin: boolean, tty: boolean, undo: (() => void)[]): Promise<number> {
+  const stdin = process.stdin;
+  proc.stdout.pipe(process.stdout, { end: false });
+  proc.stderr?.pipe(process.stderr, { end: false });
+  undo.push(() => {
+    proc.stdout.unpipe(process.stdout);
+    proc.stderr?.unpipe(process.stderr);
+  });
+
+  if (attachStdin && proc.stdin) {
+    const remote = proc.stdin;
+    if (stdin.readableEnded) remote.end();
+    else stdin.pipe(remote);
+    undo.push(() => {
+      stdin.unpipe(remote);
+      // Stop reading so the terminal (or pipe) no longer holds the event loop.
+      stdin.pause();
+    });
+  }
+
+  if (tty) {
+    const resize = () => {
+      const size = terminalSize();
+      if (size) proc.resize(size.cols, size.rows).catch(() => undefined);
+    };
+    const state = { over: false };
+    void initialSize(proc, state);
+    process.on('SIGWINCH', resize);
+    undo.push(() => {
+      state.over = true;
+      process.off('SIGWINCH', resize);
+    });
+  }
+
+  const drained = (s: NodeJS.ReadableStream | undefined) =>
+    new Promise<void>((resolve) => {
+      if (!s || (s as { readableEnded?: boolean }).readableEnded) return resolve();
+      s.once('end', resolve);
+      s.once('close', resolve);
+    });
+  return Promise.all([proc.wait(), drained(proc.stdout), drained(proc.stderr)]).then(([code]) => code);
+}
+
+/** SIGTERM/SIGHUP end the session with 128+n; on a TTY, SIGINT/SIGQUIT are left to the remote side. */
+function onSignals(proc: ExecProcess, tty: boolean, undo: (() => void)[]): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const ignore = () => {};
+    if (tty) {
+      process.on('SIGINT', ignore);
+      process.on('SIGQUIT', ignore);
+      undo.push(() => {
+        process.off('SIGINT', ignore);
+        process.off('SIGQUIT', ignore);
+      });
+    }
+    for (const [signal, n] of Object.entries(SIGNAL_NUMBERS)) {
+      const handler = () => {
+        resolve(128 + n);
+        proc.close();
+      };
+      process.on(signal, handler);
+      undo.push(() => process.off(signal, handler));
+    }
+  });
+}
+
+function terminalSize(): { cols: number; rows: number } | undefined {
+  for (const s of [process.stdout, process.stderr]) {
+    if (s.isTTY && s.columns > 0 && s.rows > 0) return { cols: s.columns, rows: s.rows };
+  }
+  return undefined;
+}
+
+/** The first resize can come before the engine has started the process: retry a few times, like the docker CLI. */
+async function initialSize(proc: ExecProcess, state: { over: boolean }): Promise<void> {
+  for (let attempt = 0; attempt < 10 && !state.over; attempt++) {
+    const size = terminalSize();
+    if (!size) return;
+    try {
+      await proc.resize(size.cols, size.rows);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, (attempt + 1) * 10));
+    }
+  }
+}
