@@ -1,13 +1,22 @@
 /**
- * Makes sure the image an env needs is on the engine: the configured one (pulled
- * if missing) or spoon's default (built from its embedded Dockerfile if missing).
- * Cached by tag: when the image is present this is one inspect request.
+ * Makes sure the image an env needs is on the engine: a named one (pulled if
+ * missing), one built from a folder (builddir, devcontainer.json's build; the
+ * engine's layer cache makes a rebuild of an unchanged folder quick), or spoon's
+ * default (built from its embedded Dockerfile once, tagged by its hash).
  */
+import { createHash } from 'node:crypto';
+import { basename } from 'node:path';
 import type { Engine, ProgressSink } from '../engine/engine.js';
 import { EngineApiError } from '../engine/engine.js';
 import { RuntimeError } from '../errors.js';
 import { acquireLock } from '../state/lock.js';
+import { buildContext } from './build-context.js';
 import { DEFAULT_DOCKERFILE, defaultImageTag } from './default-image.js';
+
+export type ImageSource =
+  | { kind: 'default' }
+  | { kind: 'ref'; ref: string }
+  | { kind: 'build'; context: string; dockerfile: string; args: Record<string, string>; target: string | undefined; tag: string | undefined };
 
 export interface ImageRef {
   ref: string;
@@ -26,9 +35,21 @@ export interface EnsureImageDeps {
   labels: Record<string, string>;
 }
 
-export async function ensureImage(requested: string | undefined, deps: EnsureImageDeps): Promise<ImageRef> {
-  if (requested !== undefined) return ensureConfiguredImage(requested, deps);
-  return ensureDefaultImage(deps);
+export async function ensureImage(source: ImageSource, deps: EnsureImageDeps): Promise<ImageRef> {
+  switch (source.kind) {
+    case 'ref':
+      return ensureConfiguredImage(source.ref, deps);
+    case 'build':
+      return buildFromFolder(source, deps);
+    case 'default':
+      return ensureDefaultImage(deps, false);
+  }
+}
+
+/** The tag for a folder's image when none is given: stable per folder. */
+export function folderImageTag(context: string): string {
+  const slug = basename(context).toLowerCase().replace(/[^a-z0-9_.-]+/g, '-').replace(/^[-.]+/, '') || 'project';
+  return `spoon-build-${slug}:${createHash('sha256').update(context).digest('hex').slice(0, 8)}`;
 }
 
 async function ensureConfiguredImage(ref: string, { engine, notice, progress }: EnsureImageDeps): Promise<ImageRef> {
@@ -49,18 +70,27 @@ async function ensureConfiguredImage(ref: string, { engine, notice, progress }: 
   return { ref, id: pulled.id, isDefault: false };
 }
 
-async function ensureDefaultImage({ engine, notice, progress, lockPath, labels }: EnsureImageDeps): Promise<ImageRef> {
+export async function buildFromFolder(source: Extract<ImageSource, { kind: 'build' }>, { engine, notice, progress, labels }: EnsureImageDeps): Promise<ImageRef> {
+  const tag = source.tag ?? folderImageTag(source.context);
+  const { files, dockerfile } = buildContext({ context: source.context, dockerfile: source.dockerfile });
+  notice(`building ${tag} from ${source.context}`);
+  const id = await engine.buildImage({ tag, labels, files, dockerfile, args: source.args, ...(source.target ? { target: source.target } : {}) }, progress);
+  return { ref: tag, id, isDefault: false };
+}
+
+/** spoon's embedded image; `rebuild` builds it even when present (`spoon build` with nothing configured). */
+export async function ensureDefaultImage({ engine, notice, progress, lockPath, labels }: EnsureImageDeps, rebuild: boolean): Promise<ImageRef> {
   const tag = defaultImageTag();
   const present = await engine.inspectImage(tag);
-  if (present) return { ref: tag, id: present.id, isDefault: true };
+  if (present && !rebuild) return { ref: tag, id: present.id, isDefault: true };
 
   const lock = await acquireLock(lockPath(`image-${tag.replace(/[^a-z0-9]/gi, '_')}`), `image ${tag}`, 15 * 60_000, () =>
     notice(`waiting for another spoon process that is building ${tag}`),
   );
   try {
-    const builtMeanwhile = await engine.inspectImage(tag);
+    const builtMeanwhile = rebuild ? undefined : await engine.inspectImage(tag);
     if (builtMeanwhile) return { ref: tag, id: builtMeanwhile.id, isDefault: true };
-    notice(`building spoon's default image ${tag} (first use only, about 30 s)`);
+    notice(`building spoon's default image ${tag}${rebuild ? '' : ' (first use only, about 30 s)'}`);
     const id = await engine.buildImage(
       { tag, labels, files: [{ path: 'Dockerfile', content: DEFAULT_DOCKERFILE, mode: 0o644 }] },
       progress,
