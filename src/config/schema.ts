@@ -5,7 +5,7 @@
  * `spoon config` prints. Keys are snake_case everywhere: in TOML, in
  * `spoon config --json`, and as the fields of EnvOptions.
  */
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, posix, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { UsageError } from '../errors.js';
@@ -219,8 +219,15 @@ export function parseCopySpec(value: unknown, site: ValueSite): CopySpec {
   const to = str(entry.to ?? entry.from, { ...site, where: `${site.where}.to` });
   if (!to.startsWith('/') && !to.startsWith('~')) fail(site, `invalid copy destination '${to}': use an absolute path or one under ~`);
   let mode: number | undefined;
-  if (entry.mode !== undefined) {
-    const text = typeof entry.mode === 'number' ? entry.mode.toString(8) : str(entry.mode, site);
+  if (typeof entry.mode === 'number') {
+    // A TOML octal literal (0o644) arrives as its value; a decimal 644 cannot be told
+    // from it below 0o777, and above it is surely meant as octal digits: refuse those.
+    if (!Number.isInteger(entry.mode) || entry.mode < 0 || entry.mode > 0o777) {
+      fail(site, `invalid copy mode ${show(entry.mode)}: write it as a string "0644" or a TOML octal 0o644`);
+    }
+    mode = entry.mode;
+  } else if (entry.mode !== undefined) {
+    const text = str(entry.mode, site);
     if (!/^0?[0-7]{3,4}$/.test(text)) fail(site, `invalid copy mode ${show(entry.mode)}: use an octal string like "0644"`);
     mode = parseInt(text, 8);
   }
@@ -241,8 +248,10 @@ export function parseMemory(value: unknown, site: ValueSite): number {
 function parsePersistPath(value: unknown, site: ValueSite): string {
   const p = str(value, site);
   if (p !== '~' && !p.startsWith('~/') && !p.startsWith('/')) fail(site, `invalid persist path '${p}': use an absolute container path or one under ~`);
-  if (p === '/') fail(site, `invalid persist path '/': name a folder`);
-  return p.replace(/\/+$/, '') || p;
+  const normal = p.startsWith('/') ? posix.normalize(p).replace(/\/+$/, '') : p.replace(/\/+$/, '');
+  if (normal === '~') return normal;
+  if (normal === '' || normal === '/') fail(site, `invalid persist path '${p}': name a folder, not the root`);
+  return normal;
 }
 
 function parseAuthorizedKey(value: unknown, site: ValueSite): string {
