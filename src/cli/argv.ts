@@ -15,6 +15,8 @@ const LEGACY_COMMAND_FLAGS: Record<string, string> = {
   '--kill': 'stop',
   '--restart': 'restart',
   '--list-images': 'images',
+  '-b': 'build',
+  '--build': 'build',
 };
 
 /** Options (global or of up/exec) that take a value, so their value is not mistaken for NAME. */
@@ -35,6 +37,8 @@ export const VALUE_OPTIONS = new Set([
   '--run-on-create',
   '--shell',
   '--command',
+  '-t',
+  '--tag',
   '--image',
   '-p',
   '--publish',

@@ -110,6 +110,13 @@ docker-spoon's flags still work: -l (list), -d NAME (destroy), -n NAME (ports),
     .action(run(async () => (await import('./commands/lifecycle.js')).destroyCommand));
 
   program
+    .command('build')
+    .description('build an image: DIR (default: builddir), after the prebuild commands; with neither, spoon\'s default image')
+    .argument('[DIR]', 'folder with a Dockerfile')
+    .option('-t, --tag <tag>', 'tag for the image (default: the configured image name, else one derived from DIR)')
+    .action(run(async () => (await import('./commands/build.js')).buildCommand));
+
+  program
     .command('images')
     .description('images spoon built or its envs use')
     .option('--json', 'print JSON')

@@ -65,7 +65,7 @@ export function envVarName(key: string): string {
 }
 
 /** What an env was created with; stored as a label so a later change can be noticed. */
-export function configHash(o: EnvOptions): string {
+export function configHash(o: EnvOptions, extra?: unknown): string {
   // Order-free where order does not matter: `-p 1 -p 2` and `-p 2 -p 1` create the same env.
   const relevant: Record<string, unknown> = {};
   for (const key of KEY_NAMES) {
@@ -75,6 +75,7 @@ export function configHash(o: EnvOptions): string {
     else if (key === 'labels' || key === 'env') relevant[key] = Object.entries(value as Record<string, string>).sort(([a], [b]) => a.localeCompare(b));
     else relevant[key] = value ?? null;
   }
+  if (extra !== undefined) relevant['(more)'] = extra;
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
 }
 

@@ -7,18 +7,15 @@
 import { masterAlive, runAttached, runCaptured, startMaster } from '../ssh/spawn.js';
 import { masterControlArgs, masterArgs, sessionArgs, type Forward, type SshTarget } from '../ssh/args.js';
 import { hostAlias } from '../ssh/known-hosts.js';
-import { forgetEnvState, readEnvState, type EnvState } from '../state/env-state.js';
+import { readEnvState, type EnvState } from '../state/env-state.js';
 import { ensureDir } from '../state/files.js';
 import { dirname } from 'node:path';
-import { CommandFailedError, RuntimeError } from '../errors.js';
+import { RuntimeError } from '../errors.js';
 import type { Context } from './context.js';
-import { ensureEnv, type ReadyEnv } from './ensure-env.js';
-import { configHash } from '../config/layers.js';
-import type { EnvOptions } from '../config/schema.js';
-import { RUN_ON_CREATE_DONE } from './provision.js';
+import { planHash, type EnvPlan } from './plan.js';
 
 export interface ConnectRequest {
-  options: EnvOptions;
+  plan: EnvPlan;
   /** A creation setting was configured (file, env var, flag): worth comparing with the env's. */
   explicitSettings: boolean;
 }
@@ -35,56 +32,39 @@ export function sshTarget(ctx: Context, name: string, state: EnvState): SshTarge
   };
 }
 
-/** Returns a target whose ControlMaster is up, creating/starting the env when needed. */
-export async function connect(ctx: Context, name: string, req: ConnectRequest): Promise<SshTarget> {
+/** How to reach a ready env: over ssh (a ControlMaster is up), or through the engine's exec. */
+export type Connection = { kind: 'ssh'; target: SshTarget } | { kind: 'exec'; containerId: string; user: string | undefined; tmux: boolean };
+
+/** Returns a connection to the env, creating/starting it when needed. */
+export async function connect(ctx: Context, name: string, req: ConnectRequest): Promise<Connection> {
   const cached = readEnvState(ctx.paths.envState(name));
   // The cache serves only the settings it was written under; anything else asks the engine.
-  if (cached && cached.engineUrl === ctx.endpoint.url && (!req.explicitSettings || cached.configHash === configHash(req.options))) {
+  if (cached && cached.engineUrl === ctx.endpoint.url && (!req.explicitSettings || cached.configHash === planHash(req.plan))) {
     const target = sshTarget(ctx, name, cached);
     const failure = await ensureMaster(ctx, name, target);
     if (failure === undefined) {
       ctx.timeline.mark('connect (cached)');
-      return target;
+      return { kind: 'ssh', target };
     }
     ctx.report.verbose(`cached connection to ${name} failed (${failure.split('\n')[0]}); asking the engine`);
   }
 
-  const ready = await ensureEnv(ctx, name, req.options, { explicitSettings: req.explicitSettings });
-  const target = sshTarget(ctx, name, ready.state);
-  const failure = await ensureMaster(ctx, name, target);
-  if (failure !== undefined) throw sshFailure(ctx, name, failure);
-  ctx.timeline.mark('ssh-connect');
-  if (req.options.run_on_create.length) await runOnCreate(ctx, name, target, ready, req.options.run_on_create);
-  return target;
-}
-
-/**
- * run_on_create: once, in order, as the login user, right after the env is created.
- * A failing command stops there with its status and leaves the env as it is, to be
- * inspected with `spoon exec`; later connects say that the setup did not finish.
- */
-async function runOnCreate(ctx: Context, name: string, target: SshTarget, ready: ReadyEnv, commands: string[]): Promise<void> {
-  const engine = await ctx.engine();
-  if (!ready.created) {
-    if (!(await engine.pathExists(ready.container.id, RUN_ON_CREATE_DONE))) {
-      // No cache for an unfinished env: every connect comes this way and says so.
-      forgetEnvState(ctx.paths.envState(name));
-      ctx.report.warn(`run_on_create did not finish when ${name} was created`, `look around with \`spoon exec ${name} -- ...\`, or recreate it: spoon destroy ${name} && spoon up ${name}`);
-    }
-    return;
+  // Loaded only off the fast path: creating and provisioning is most of spoon's code.
+  const { ensureEnv } = await import('./ensure-env.js');
+  const ready = await ensureEnv(ctx, name, req.plan, { explicitSettings: req.explicitSettings });
+  let connection: Connection;
+  if (ready.access.kind === 'ssh') {
+    const target = sshTarget(ctx, name, ready.access.state);
+    const failure = await ensureMaster(ctx, name, target);
+    if (failure !== undefined) throw sshFailure(ctx, name, failure);
+    ctx.timeline.mark('ssh-connect');
+    connection = { kind: 'ssh', target };
+  } else {
+    connection = { kind: 'exec', containerId: ready.container.id, user: ready.access.user, tmux: ready.access.tmux };
   }
-  for (const [i, command] of commands.entries()) {
-    ctx.report.info(`run_on_create ${i + 1}/${commands.length}: ${command}`);
-    const status = await runSession(ctx, target, { command, tty: false, forwards: [], forwardAgent: false });
-    if (status !== 0) {
-      forgetEnvState(ctx.paths.envState(name));
-      throw new CommandFailedError(`run_on_create command ${i + 1} (${command}) failed with exit status ${status}`, status, {
-        hint: `${name} is left as it is: look around with \`spoon exec ${name} -- ...\``,
-      });
-    }
-  }
-  await engine.putFiles(ready.container.id, [], [{ path: RUN_ON_CREATE_DONE, content: new Date().toISOString() + '\n', mode: 0o644 }]);
-  ctx.timeline.mark('run_on_create');
+  const { runSetupCommands } = await import('./setup-commands.js');
+  await runSetupCommands(ctx, name, req.plan, ready, (command) => runCommand(ctx, connection, { command, tty: false, forwards: [], forwardAgent: false }));
+  return connection;
 }
 
 /** undefined when a master is up (already, or now); otherwise what ssh said. */
@@ -102,8 +82,21 @@ export interface SessionRequest {
   forwardAgent: boolean;
 }
 
+/**
+ * Runs one command line in the env with the terminal handed over; resolves with its
+ * status. Through the engine there are no forwards or agent: those need sshd.
+ */
+export async function runCommand(ctx: Context, conn: Connection, s: SessionRequest): Promise<number> {
+  if (conn.kind === 'ssh') return runSession(ctx, conn.target, s);
+  if (s.forwards.length || s.forwardAgent) ctx.report.warn('port forwards and agent forwarding need sshd in the image; going on without them');
+  const { runEngineSession, withTerm } = await import('./engine-session.js');
+  const argv = ['/bin/sh', '-c', s.command];
+  ctx.report.debug(`engine exec: ${JSON.stringify(argv)} as ${conn.user ?? "the image's user"}`);
+  return runEngineSession(await ctx.engine(), conn.containerId, { argv, tty: s.tty, env: withTerm([], ctx.env.TERM), ...(conn.user ? { user: conn.user } : {}) });
+}
+
 /** Runs one ssh session with the terminal handed over; resolves with the remote status. */
-export function runSession(ctx: Context, target: SshTarget, s: SessionRequest): Promise<number> {
+function runSession(ctx: Context, target: SshTarget, s: SessionRequest): Promise<number> {
   // Forwards and the agent get their own connection, so they end with the session
   // instead of lingering in (or being refused by) the shared master.
   const useMaster = s.forwards.length === 0 && !s.forwardAgent;

@@ -5,7 +5,7 @@
  * on one host serialise on a per-env lock, so concurrent `up`s end with one
  * container and both succeed.
  */
-import type { ContainerInfo, ContainerSpec, Engine } from '../engine/engine.js';
+import type { ContainerInfo, ContainerSpec, DirEntry, Engine, FileEntry } from '../engine/engine.js';
 import { ContainerNameConflict, EngineApiError } from '../engine/engine.js';
 import { publishedPortHost } from '../engine/endpoint.js';
 import { RuntimeError } from '../errors.js';
@@ -20,18 +20,22 @@ import type { Context } from './context.js';
 import { findEnv } from './find-env.js';
 import { LABEL, spoonVersion } from './labels.js';
 import { containerName, hostnameFor, persistVolumeName } from './names.js';
-import { configHash } from '../config/layers.js';
-import type { EnvOptions } from '../config/schema.js';
+import { planHash, type EnvPlan } from './plan.js';
 import { containerPath, copyEntries } from './copy-files.js';
-import { ENTRYPOINT, HOST_KEY, SSHD_BINARY, SSHD_CONFIG, TMUX_PATHS, findPasswdEntry, provisioningFiles } from './provision.js';
+import { ENTRYPOINT, HOST_KEY, KEEPALIVE_ENTRYPOINT, PROVISIONED, SSHD_BINARY, TMUX_PATHS, findPasswdEntry, provisionedMarker, provisioningFiles } from './provision.js';
 import { waitForSshd } from './wait-sshd.js';
 import { undoOnFailure } from './undo.js';
 
+/** How spoon enters the env: its own sshd, or the engine's exec when the image has no sshd. */
+export type EnvAccess = { kind: 'ssh'; state: EnvState } | { kind: 'exec'; user: string | undefined; tmux: boolean };
+
 export interface ReadyEnv {
   container: ContainerInfo;
-  state: EnvState;
+  access: EnvAccess;
   /** This call created the env (so run_on_create is due). */
   created: boolean;
+  /** This call started the container (created, or started from stopped). */
+  started: boolean;
 }
 
 export interface EnsureOptions {
@@ -39,13 +43,16 @@ export interface EnsureOptions {
   explicitSettings: boolean;
 }
 
-export async function ensureEnv(ctx: Context, name: string, options: EnvOptions, ensure: EnsureOptions): Promise<ReadyEnv> {
+export async function ensureEnv(ctx: Context, name: string, plan: EnvPlan, ensure: EnsureOptions): Promise<ReadyEnv> {
+  const options = plan.options;
+  const hash = planHash(plan);
   const engine = await ctx.engine();
   const lock = await acquireLock(ctx.paths.lock(name), `environment ${name}`, 15 * 60_000, () =>
     ctx.report.info(`waiting for another spoon process that is preparing ${name}`),
   );
   let container: ContainerInfo;
   let created = false;
+  let started = false;
   try {
     let found = await findEnv(engine, name, options.prefix);
     ctx.timeline.mark('inspect');
@@ -55,17 +62,23 @@ export async function ensureEnv(ctx: Context, name: string, options: EnvOptions,
       found = undefined;
     }
     if (!found) {
-      container = await createEnv(ctx, engine, name, options);
+      container = await createEnv(ctx, engine, name, plan, hash);
       created = true;
+      started = true;
     } else {
       container = found;
-      if (ensure.explicitSettings && found.labels[LABEL.configHash] !== configHash(options)) {
+      if (ensure.explicitSettings && found.labels[LABEL.configHash] !== hash) {
         ctx.report.warn(
           `${name} was created with other settings; settings such as image, ports, volumes and resources apply only when an env is created`,
           `to recreate it: spoon destroy ${name} && spoon up ${name} ... (the home volume is kept)`,
         );
       }
+      started = found.state !== 'running';
       container = await startIfNeeded(ctx, engine, found);
+    }
+    if (isExecMode(container)) {
+      ctx.timeline.mark('ready');
+      return { container, created, started, access: { kind: 'exec', user: container.labels[LABEL.user] || undefined, tmux: container.labels[LABEL.tmux] === 'yes' } };
     }
     if (readIfExists(ctx.paths.knownHosts(name)) === undefined) {
       // Pinned from the engine, which the user already trusts with root on this env.
@@ -85,21 +98,27 @@ export async function ensureEnv(ctx: Context, name: string, options: EnvOptions,
     sshHost: publishedPortHost(ctx.endpoint, ssh.hostIp ?? options.listen),
     sshPort: ssh.host,
     user: container.labels[LABEL.user] ?? options.user,
-    configHash: configHash(options),
+    configHash: hash,
   };
   writeEnvState(ctx.paths.envState(name), state);
   await waitForSshd(engine, container, state.sshHost, state.sshPort);
   ctx.timeline.mark('ssh-ready');
-  return { container, state, created };
+  return { container, created, started, access: { kind: 'ssh', state } };
+}
+
+function isExecMode(c: ContainerInfo): boolean {
+  return c.labels[LABEL.connect] === 'exec';
 }
 
 /** A container that was created but never started and lacks the provisioning marker. */
 async function isHalfMade(engine: Engine, c: ContainerInfo): Promise<boolean> {
-  return c.state === 'created' && c.startedAt === undefined && !(await engine.pathExists(c.id, SSHD_CONFIG));
+  return c.state === 'created' && c.startedAt === undefined && !(await engine.pathExists(c.id, PROVISIONED));
 }
 
-async function createEnv(ctx: Context, engine: Engine, name: string, options: EnvOptions): Promise<ContainerInfo> {
-  const image = await ensureImage(options.image, {
+async function createEnv(ctx: Context, engine: Engine, name: string, plan: EnvPlan, hash: string): Promise<ContainerInfo> {
+  const options = plan.options;
+  for (const w of plan.devcontainer?.warnings ?? []) ctx.report.warn(`${plan.devcontainer?.file}: ${w}`);
+  const image = await ensureImage(plan.image, {
     engine,
     notice: (message) => ctx.report.info(message),
     progress: (line) => ctx.report.progress(line),
@@ -115,28 +134,39 @@ async function createEnv(ctx: Context, engine: Engine, name: string, options: En
   for (const path of options.persist) {
     await engine.ensureVolume(persistVolumeName(name, path), { ...options.labels, [LABEL.name]: name, [LABEL.persist]: path });
   }
-  const spec = containerSpec(name, cname, image, options);
 
   return undoOnFailure(
     async () => {
-      let id: string;
-      try {
-        id = await engine.createContainer(spec);
-      } catch (err) {
-        if (err instanceof ContainerNameConflict) {
-          throw new RuntimeError(`a container named ${cname} appeared while spoon was creating it`, { hint: 'another host may be using the same engine; try again' });
-        }
-        throw err;
-      }
+      let id = await createContainer(engine, containerSpec(name, cname, image, plan, hash, { kind: 'ssh' }));
       ctx.timeline.mark('create');
 
-      await checkImageFitsOnce(ctx, engine, id, image, options.user);
-      const own = provisioningFiles({ user: options.user, env: options.env, hostPrivateKey: hostKey.privateKey, hostPublicKey: hostKey.publicKey, authorizedKeys });
-      const copied = options.copy.length ? copyEntries(options.copy, await ownerOf(engine, id, options.user, home)) : { dirs: [], files: [] };
-      // One upload, spoon's own files last: its sshd_config marks provisioning as complete.
-      await engine.putFiles(id, [...copied.dirs, ...own.dirs], [...copied.files, ...own.files]);
+      const fit = await imageFit(ctx, engine, id, image, options.user);
+      let files: FileEntry[];
+      let dirs: DirEntry[];
+      if (fit.sshd) {
+        const sessionEnv = { ...options.env, ...(plan.devcontainer?.remoteEnv ?? {}) };
+        const own = provisioningFiles({ user: options.user, env: sessionEnv, hostPrivateKey: hostKey.privateKey, hostPublicKey: hostKey.publicKey, authorizedKeys });
+        const copied = options.copy.length ? copyEntries(options.copy, await ownerOf(engine, id, options.user, home)) : { dirs: [], files: [] };
+        dirs = [...copied.dirs, ...own.dirs];
+        files = [...copied.files, ...own.files];
+      } else {
+        // No sshd: made again to be entered through the engine's exec (SPEC), as the
+        // configured user when the image has one, else as the image's own user.
+        await engine.removeContainer(id);
+        const user = fit.user ? options.user : undefined;
+        ctx.report.info(
+          `image '${image.ref}' has no sshd: spoon enters ${name} through the engine${user ? '' : ` as the image's user (it has no user '${options.user}')`}; pairing guests, ssh-config and ssh forwards need sshd in the image`,
+        );
+        id = await createContainer(engine, containerSpec(name, cname, image, plan, hash, { kind: 'exec', user, tmux: fit.tmux }));
+        const owner = fit.user ?? { uid: 0, gid: 0, home: '/root' };
+        const copied = options.copy.length ? copyEntries(options.copy, { ...owner, home: fit.user ? home : owner.home }) : { dirs: [], files: [] };
+        dirs = copied.dirs;
+        files = [...copied.files, provisionedMarker()];
+      }
+      // One upload, the provisioning marker last.
+      await engine.putFiles(id, dirs, files);
       // A new container has a new key: replace any pin left by an env of the same name.
-      pinHostKey(ctx, name, hostKey.publicKey);
+      if (fit.sshd) pinHostKey(ctx, name, hostKey.publicKey);
       ctx.timeline.mark('provision');
 
       await startOrExplain(engine, id, name);
@@ -148,6 +178,17 @@ async function createEnv(ctx: Context, engine: Engine, name: string, options: En
     () => engine.removeContainer(cname),
     ctx.report,
   );
+}
+
+async function createContainer(engine: Engine, spec: ContainerSpec): Promise<string> {
+  try {
+    return await engine.createContainer(spec);
+  } catch (err) {
+    if (err instanceof ContainerNameConflict) {
+      throw new RuntimeError(`a container named ${spec.name} appeared while spoon was creating it`, { hint: 'another host may be using the same engine; try again' });
+    }
+    throw err;
+  }
 }
 
 function homeOf(user: string): string {
@@ -162,32 +203,42 @@ async function ownerOf(engine: Engine, id: string, user: string, home: string): 
   return { uid: entry.uid, gid: entry.gid, home };
 }
 
-function containerSpec(name: string, cname: string, image: ImageRef, options: EnvOptions): ContainerSpec {
+type SpecMode = { kind: 'ssh' } | { kind: 'exec'; user: string | undefined; tmux: boolean };
+
+function containerSpec(name: string, cname: string, image: ImageRef, plan: EnvPlan, hash: string, mode: SpecMode): ContainerSpec {
+  const options = plan.options;
+  const dc = plan.devcontainer;
   const home = homeOf(options.user);
+  const exec = mode.kind === 'exec';
   return {
     name: cname,
     image: image.ref,
     labels: {
       ...options.labels,
+      ...(dc?.labels ?? {}),
       [LABEL.name]: name,
       [LABEL.version]: spoonVersion,
-      [LABEL.configHash]: configHash(options),
-      [LABEL.user]: options.user,
+      [LABEL.configHash]: hash,
+      [LABEL.user]: exec ? (mode.user ?? '') : options.user,
       [LABEL.session]: options.session,
+      [LABEL.connect]: mode.kind,
+      ...(exec ? { [LABEL.tmux]: mode.tmux ? 'yes' : 'no' } : {}),
     },
-    entrypoint: ENTRYPOINT,
+    entrypoint: exec ? KEEPALIVE_ENTRYPOINT : ENTRYPOINT,
     cmd: [],
     // sshd must start as root whatever USER the image sets; logins are the env user.
-    user: 'root',
+    // Without sshd the container keeps the image's own user, as `docker run` would.
+    ...(exec ? {} : { user: 'root' }),
     hostname: hostnameFor(name),
     env: Object.entries(options.env).map(([k, v]) => `${k}=${v}`),
     publish: [
-      { container: 22, protocol: 'tcp', host: undefined, hostIp: options.listen },
+      ...(exec ? [] : [{ container: 22, protocol: 'tcp' as const, host: undefined, hostIp: options.listen }]),
       ...options.ports.map((p) => ({ container: p.container, protocol: p.protocol, host: p.host, hostIp: options.listen })),
     ],
     mounts: [
       ...options.persist.map((path) => ({ type: 'volume' as const, source: persistVolumeName(name, path), target: containerPath(path, home) })),
       ...options.volumes.map((v) => ({ type: v.type, source: v.source, target: v.target, readOnly: v.readOnly })),
+      ...(dc?.workspaceMount ? [{ type: 'bind' as const, source: dc.workspaceMount.source, target: dc.workspaceMount.target }] : []),
     ],
     host: {
       cpus: options.cpus,
@@ -195,35 +246,44 @@ function containerSpec(name: string, cname: string, image: ImageRef, options: En
       memory: options.memory,
       dns: options.dns,
       privileged: options.privileged,
+      capAdd: dc?.capAdd ?? [],
+      securityOpt: dc?.securityOpt ?? [],
+      init: dc?.init ?? false,
     },
   };
 }
 
-/**
- * Each check is an archive request that mounts the container's filesystem (~90 ms
- * here), so a passing image is remembered by id; spoon's own image always passes.
- */
-async function checkImageFitsOnce(ctx: Context, engine: Engine, id: string, image: ImageRef, user: string): Promise<void> {
-  if (image.isDefault && user === 'dev') return;
-  const marker = ctx.paths.imageFits(image.id, user);
-  if (readIfExists(marker) !== undefined) return;
-  await checkImageFits(engine, id, image, user);
-  writeAtomic(marker, '');
+interface ImageFit {
+  sshd: boolean;
+  tmux: boolean;
+  /** The login user's passwd entry; undefined if the image lacks the user (or when known to fit). */
+  user: { uid: number; gid: number; home: string } | undefined;
 }
 
-/** Says plainly when the image cannot host a spoon env, before it is ever started. */
-async function checkImageFits(engine: Engine, id: string, image: ImageRef, user: string): Promise<void> {
+/**
+ * What the image offers: sshd, tmux, the login user. Each check is an archive request
+ * that mounts the container's filesystem (~90 ms here), so an image that fits is
+ * remembered by id; spoon's own image always fits. An image with sshd must also have
+ * tmux and the user; one without sshd is entered through the engine instead.
+ */
+async function imageFit(ctx: Context, engine: Engine, id: string, image: ImageRef, user: string): Promise<ImageFit> {
+  const marker = ctx.paths.imageFits(image.id, user);
+  if ((image.isDefault && user === 'dev') || readIfExists(marker) !== undefined) return { sshd: true, tmux: true, user: undefined };
   const [hasSshd, tmuxFound, passwd] = await Promise.all([
     engine.pathExists(id, SSHD_BINARY),
     Promise.all(TMUX_PATHS.map((p) => engine.pathExists(id, p))),
     engine.readFile(id, '/etc/passwd'),
   ]);
-  const fix = { hint: "install openssh-server and tmux in the image's Dockerfile, or leave --image unset to use spoon's default image" };
-  if (!hasSshd) throw new RuntimeError(`image '${image.ref}' has no sshd (${SSHD_BINARY}); spoon needs openssh-server and tmux in the image`, fix);
-  if (!tmuxFound.some(Boolean)) throw new RuntimeError(`image '${image.ref}' has no tmux; spoon needs openssh-server and tmux in the image`, fix);
-  if (!passwd || !findPasswdEntry(passwd.toString('utf8'), user)) {
-    throw new RuntimeError(`image '${image.ref}' has no user '${user}'`, { hint: 'pass --user with a user the image has, or add the user in its Dockerfile' });
+  const fit = { sshd: hasSshd, tmux: tmuxFound.some(Boolean), user: passwd ? findPasswdEntry(passwd.toString('utf8'), user) : undefined };
+  if (!fit.sshd) return fit;
+  if (!fit.tmux) {
+    throw new RuntimeError(`image '${image.ref}' has sshd but no tmux; spoon attaches to tmux over ssh`, {
+      hint: "install tmux in the image's Dockerfile, or leave --image unset to use spoon's default image",
+    });
   }
+  if (!fit.user) throw new RuntimeError(`image '${image.ref}' has no user '${user}'`, { hint: 'pass --user with a user the image has, or add the user in its Dockerfile' });
+  writeAtomic(marker, '');
+  return fit;
 }
 
 async function startIfNeeded(ctx: Context, engine: Engine, c: ContainerInfo): Promise<ContainerInfo> {

@@ -8,6 +8,10 @@ export const LABEL = {
   configHash: 'dev.spoon.config-hash',
   user: 'dev.spoon.user',
   session: 'dev.spoon.session',
+  /** How spoon enters the env: `ssh` (its own sshd) or `exec` (the engine's exec; the image has no sshd). */
+  connect: 'dev.spoon.connect',
+  /** `yes` when the image has tmux (exec mode attaches to it). */
+  tmux: 'dev.spoon.tmux',
   /** On persist volumes: the container path the volume holds. */
   persist: 'dev.spoon.persist',
   /** On images spoon built itself. */

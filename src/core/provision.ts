@@ -13,8 +13,14 @@ export const SSHD_BINARY = '/usr/sbin/sshd';
 export const TMUX_PATHS = ['/usr/bin/tmux', '/usr/local/bin/tmux', '/bin/tmux'];
 
 /** The container's main process: spoon's sshd, in the foreground, logging to the container log. */
-/** Written once run_on_create has finished, so an unfinished setup is noticed later. */
-export const RUN_ON_CREATE_DONE = `${SPOON_DIR}/run_on_create.done`;
+/** Written last in the provisioning upload (both modes): its presence means provisioning completed. */
+export const PROVISIONED = `${SPOON_DIR}/provisioned`;
+
+/** The main process of an env entered through the engine's exec (no sshd): it only keeps the container up. */
+export const KEEPALIVE_ENTRYPOINT = ['/bin/sh', '-c', 'trap "exit 0" TERM INT; while :; do sleep 3600 & wait $!; done'];
+
+/** Written once the create-time setup commands have finished, so an unfinished setup is noticed later. */
+export const SETUP_DONE = `${SPOON_DIR}/setup.done`;
 
 export const ENTRYPOINT = ['/bin/sh', '-c', `mkdir -p /run/sshd && exec ${SSHD_BINARY} -D -e -f ${SSHD_CONFIG}`];
 
@@ -28,7 +34,9 @@ export interface ProvisionInput {
 }
 
 export function sshdConfig(user: string, env: Record<string, string> = {}): string {
-  const setEnv = Object.entries(env).map(([k, v]) => `SetEnv "${`${k}=${v}`.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, ' ')}"`);
+  // One SetEnv line: sshd honours only the first SetEnv directive.
+  const quoted = Object.entries(env).map(([k, v]) => `"${`${k}=${v}`.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, ' ')}"`);
+  const setEnv = quoted.length ? [`SetEnv ${quoted.join(' ')}`] : [];
   return [
     '# Written by spoon. Key-only logins for the env user; no root, no passwords.',
     'Port 22',
@@ -68,8 +76,13 @@ export function provisioningFiles(input: ProvisionInput): { dirs: DirEntry[]; fi
       { path: `${HOST_KEY}.pub`, content: input.hostPublicKey + '\n', mode: 0o644 },
       { path: `${SPOON_DIR}/authorized_keys/${input.user}`, content: input.authorizedKeys.join('\n') + '\n', mode: 0o644 },
       { path: SSHD_CONFIG, content: sshdConfig(input.user, input.env), mode: 0o644 },
+      provisionedMarker(),
     ],
   };
+}
+
+export function provisionedMarker(): FileEntry {
+  return { path: PROVISIONED, content: `${new Date().toISOString()}\n`, mode: 0o644 };
 }
 
 /** The uid, gid and home of `user` from the image's /etc/passwd, or undefined. */

@@ -100,7 +100,12 @@ function isPlainWord(word: string, isCommandWord: boolean): boolean {
   return !isCommandWord || (!word.includes('=') && !RESERVED.has(word));
 }
 
-/** The attach command: join the named tmux session, creating it (running `shell`, if set) on first use. */
-export function tmuxAttachCommand(session: string, shell?: string): string {
-  return shellQuote(['tmux', 'new-session', '-A', '-s', session, ...(shell ? [shell] : [])]);
+/** The attach command: join the named tmux session, creating it (in `cwd`, running `shell`, if set) on first use. */
+export function tmuxAttachCommand(session: string, shell?: string, cwd?: string): string {
+  return shellQuote(['tmux', 'new-session', '-A', '-s', session, ...(cwd ? ['-c', cwd] : []), ...(shell ? [shell] : [])]);
+}
+
+/** A command line that first changes to `dir` (a devcontainer's workspace folder). */
+export function inFolder(dir: string | undefined, command: string): string {
+  return dir ? `cd ${shellQuote([dir])} && ${command}` : command;
 }

@@ -88,6 +88,16 @@ export function runCaptured(args: string[], observe?: CommandObserver): Promise<
   });
 }
 
+/** Runs a command line on the host with `sh -c` (prebuild), output passed through; resolves with its status. */
+export function runHostShell(command: string, cwd: string, observe?: CommandObserver): Promise<number> {
+  observe?.(`host command: ${command}`);
+  return new Promise((resolve, reject) => {
+    const child = spawn('/bin/sh', ['-c', command], { cwd, stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => resolve(code ?? 128 + signalNumber(signal)));
+  });
+}
+
 /** True when a ControlMaster answers on the socket (≈ 1 ms, no process started). */
 export function masterAlive(controlPath: string): Promise<boolean> {
   return new Promise((resolve) => {

@@ -24,6 +24,7 @@ export interface RunResult {
 
 export interface RunOptions {
   input?: string;
+  cwd?: string;
   env?: Record<string, string | undefined>;
   timeoutMs?: number;
 }
@@ -51,7 +52,7 @@ export class Sandbox {
   /** Runs `spoon ARGS` to completion (no TTY), capturing its output. */
   spoon(args: string[], opts: RunOptions = {}): Promise<RunResult> {
     return new Promise((resolvePromise, reject) => {
-      const child = spawn(process.execPath, [SPOON, ...args], { env: this.env(opts.env), stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [SPOON, ...args], { env: this.env(opts.env), stdio: ['pipe', 'pipe', 'pipe'], cwd: opts.cwd ?? this.dir });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -70,8 +71,8 @@ export class Sandbox {
   }
 
   /** `spoon up NAME -N` with this run's label, failing the test if it fails. */
-  async up(name: string, extra: string[] = []): Promise<RunResult> {
-    const r = await this.spoon(['up', name, '-N', '--label', this.label, ...extra]);
+  async up(name: string, extra: string[] = [], opts: RunOptions = {}): Promise<RunResult> {
+    const r = await this.spoon(['up', name, '-N', '--label', this.label, ...extra], opts);
     if (r.code !== 0) throw new Error(`spoon up ${name} failed (${r.code}): ${r.stderr}`);
     return r;
   }
@@ -162,6 +163,14 @@ export async function volumeExists(name: string): Promise<boolean> {
 export function host(cmd: string, args: string[], input?: string): RunResult {
   const r = spawnSync(cmd, args, { input, encoding: 'utf8', timeout: 60_000 });
   return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+/** The tag of spoon's default image (built by the first test that needed it). */
+export async function defaultImageTag(): Promise<string> {
+  const filters = encodeURIComponent(JSON.stringify({ label: ['dev.spoon.built=default'] }));
+  const tag = (await api<{ RepoTags: string[] }[]>('GET', `/images/json?filters=${filters}`)).body?.flatMap((i) => i.RepoTags).find((t) => t.startsWith('spoon-default:'));
+  if (!tag) throw new Error('spoon\'s default image is not built yet');
+  return tag;
 }
 
 export function sleep(ms: number): Promise<void> {

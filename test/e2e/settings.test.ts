@@ -84,13 +84,13 @@ describe('settings reach the engine and the env', () => {
     const n = box.name('rocfail');
     const r = await box.spoon(['up', n, '-N', '--label', box.label, '--run-on-create', 'echo first > ~/ran', '--run-on-create', 'exit 3', '--run-on-create', 'echo never > ~/never']);
     assert.equal(r.code, 3, r.stderr);
-    assert.match(r.stderr, /spoon: run_on_create command 2 \(exit 3\) failed with exit status 3/);
+    assert.match(r.stderr, /^spoon: run_on_create 2\/3 \(exit 3\) failed with exit status 3$/m);
     assert.equal((await containersLabelled(`dev.spoon.name=${n}`)).length, 1, 'the env is kept');
     const look = await box.spoon(['exec', n, '--', 'sh', '-c', 'cat ~/ran; test -e ~/never && echo ran-third || echo stopped']);
     assert.equal(look.stdout, 'first\nstopped\n');
     const later = await box.spoon(['up', n, '-N', '--label', box.label, '--run-on-create', 'echo first > ~/ran', '--run-on-create', 'exit 3', '--run-on-create', 'echo never > ~/never']);
     assert.equal(later.code, 0);
-    assert.match(later.stderr, /warning: run_on_create did not finish/);
+    assert.match(later.stderr, /warning: the setup commands did not finish/);
   });
 
   test('authorized_keys lets another key log in with plain ssh', async () => {

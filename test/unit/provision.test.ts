@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ENTRYPOINT, HOST_KEY, SPOON_DIR, SSHD_CONFIG, findPasswdEntry, provisioningFiles, sshdConfig } from '../../src/core/provision.js';
+import { ENTRYPOINT, HOST_KEY, PROVISIONED, SPOON_DIR, SSHD_CONFIG, findPasswdEntry, provisioningFiles, sshdConfig } from '../../src/core/provision.js';
 
 describe('sshdConfig', () => {
   const lines = sshdConfig('dev').split('\n');
@@ -33,9 +33,9 @@ describe('sshdConfig', () => {
   });
   test('env becomes quoted SetEnv lines (sessions do not inherit the container env)', () => {
     const lines = sshdConfig('dev', { FOO: 'bar baz', Q: 'say "hi"', B: 'a\\b' }).split('\n');
-    assert.ok(lines.includes('SetEnv "FOO=bar baz"'));
-    assert.ok(lines.includes('SetEnv "Q=say \\"hi\\""'));
-    assert.ok(lines.includes('SetEnv "B=a\\\\b"'));
+    // All on one line: sshd honours only the first SetEnv directive.
+    assert.equal(lines.filter((l) => l.startsWith('SetEnv')).length, 1);
+    assert.ok(lines.includes('SetEnv "FOO=bar baz" "Q=say \\"hi\\"" "B=a\\\\b"'), lines.join('\n'));
     assert.ok(!sshdConfig('dev').includes('SetEnv'));
   });
 });
@@ -63,11 +63,11 @@ describe('provisioningFiles', () => {
     assert.equal(pub.content, 'ssh-ed25519 AAAA host\n');
   });
 
-  test('sshd_config is the last file (the completion marker)', () => {
-    const last = files.at(-1);
-    assert.ok(last);
-    assert.equal(last.path, SSHD_CONFIG);
-    assert.equal(last.content, sshdConfig('dev'));
+  test('the provisioned marker is the last file, right after sshd_config', () => {
+    assert.equal(files.at(-1)?.path, PROVISIONED);
+    const config = files.at(-2);
+    assert.equal(config?.path, SSHD_CONFIG);
+    assert.equal(config?.content, sshdConfig('dev'));
     assert.equal(files.filter((f) => f.path === SSHD_CONFIG).length, 1);
   });
 
@@ -92,7 +92,7 @@ describe('provisioningFiles', () => {
   test('the sshd config names the user given', () => {
     const files2 = provisioningFiles({ ...input, user: 'alice' }).files;
     assert.ok(files2.some((f) => f.path === '/etc/spoon/authorized_keys/alice'));
-    assert.ok(String(files2.at(-1)?.content).includes('AllowUsers alice'));
+    assert.ok(String(files2.find((f) => f.path === SSHD_CONFIG)?.content).includes('AllowUsers alice'));
   });
 });
 

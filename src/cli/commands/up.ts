@@ -1,9 +1,11 @@
 /** `spoon NAME` / `spoon up NAME`: ready the env, then attach to its tmux session. */
 import type { Context } from '../../core/context.js';
-import { connect, runSession } from '../../core/connect.js';
+import { connect, runCommand } from '../../core/connect.js';
+import { LOGIN_SHELL } from '../../core/engine-session.js';
 import { validateName } from '../../core/names.js';
+import { planEnv, workdirOf } from '../../core/plan.js';
 import { hasCreationSettings } from '../../config/layers.js';
-import { tmuxAttachCommand } from '../../ssh/args.js';
+import { inFolder, tmuxAttachCommand } from '../../ssh/args.js';
 import { UsageError } from '../../errors.js';
 import { resolveSettings } from '../settings.js';
 
@@ -23,12 +25,17 @@ export async function upCommand(ctx: Context, name: string, flags: UpFlags): Pro
       hint: `use \`spoon up ${name} -N\` to only make it ready, or \`spoon exec ${name} -- CMD\``,
     });
   }
-  const target = await connect(ctx, name, { options, explicitSettings: hasCreationSettings(settings) });
+  const plan = planEnv(options, settings.devcontainer);
+  const conn = await connect(ctx, name, { plan, explicitSettings: hasCreationSettings(settings) });
   ctx.report.verbose(`ready: ${ctx.timeline.summary()}`);
   if (!attach) {
-    ctx.report.info(`${name} is ready (ssh on ${target.host}:${target.port}); attach with: spoon ${name}`);
+    const how = conn.kind === 'ssh' ? `ssh on ${conn.target.host}:${conn.target.port}` : 'through the engine';
+    ctx.report.info(`${name} is ready (${how}); attach with: spoon ${name}`);
     return 0;
   }
-  const command = options.command ?? tmuxAttachCommand(options.session, options.shell);
-  return runSession(ctx, target, { command, tty: true, forwards: options.forwards, forwardAgent: options.forward_agent });
+  const useTmux = conn.kind === 'ssh' || conn.tmux;
+  const command =
+    options.command ??
+    (useTmux ? tmuxAttachCommand(options.session, options.shell, workdirOf(plan)) : inFolder(workdirOf(plan), LOGIN_SHELL));
+  return runCommand(ctx, conn, { command, tty: true, forwards: options.forwards, forwardAgent: options.forward_agent });
 }

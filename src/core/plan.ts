@@ -1,0 +1,43 @@
+/**
+ * What an env is made from: the resolved options, where its image comes from,
+ * and what a devcontainer.json adds beyond spoon's own keys. Its hash is the
+ * env's config-hash label, so a change to any of it is noticed.
+ */
+import { join, resolve } from 'node:path';
+import { configHash } from '../config/layers.js';
+import type { EnvOptions } from '../config/schema.js';
+import type { Devcontainer } from '../config/devcontainer.js';
+import type { ImageSource } from '../images/ensure-image.js';
+
+export interface EnvPlan {
+  options: EnvOptions;
+  image: ImageSource;
+  devcontainer: Devcontainer | undefined;
+}
+
+export function planEnv(options: EnvOptions, devcontainer: Devcontainer | undefined): EnvPlan {
+  return { options, image: imageSource(options, devcontainer), devcontainer };
+}
+
+function imageSource(o: EnvOptions, dc: Devcontainer | undefined): ImageSource {
+  if (o.image !== undefined) return { kind: 'ref', ref: o.image };
+  if (o.builddir !== undefined) {
+    const context = resolve(o.builddir);
+    return { kind: 'build', context, dockerfile: join(context, 'Dockerfile'), args: {}, target: undefined, tag: undefined };
+  }
+  if (dc?.build) return { kind: 'build', context: dc.build.context, dockerfile: dc.build.dockerfile, args: dc.build.args, target: dc.build.target, tag: undefined };
+  return { kind: 'default' };
+}
+
+export function planHash(plan: EnvPlan): string {
+  const dc = plan.devcontainer;
+  const extra = dc
+    ? { build: dc.build ?? null, capAdd: dc.capAdd, securityOpt: dc.securityOpt, init: dc.init, remoteEnv: dc.remoteEnv, lifecycle: dc.lifecycle, workspaceMount: dc.workspaceMount ?? null }
+    : undefined;
+  return configHash(plan.options, extra);
+}
+
+/** The folder sessions start in: the devcontainer's workspace, else the home. */
+export function workdirOf(plan: EnvPlan): string | undefined {
+  return plan.devcontainer?.containerWorkspaceFolder;
+}
