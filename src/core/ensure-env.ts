@@ -153,9 +153,10 @@ async function createEnv(ctx: Context, engine: Engine, name: string, plan: EnvPl
         // No sshd: made again to be entered through the engine's exec (SPEC), as the
         // configured user when the image has one, else as the image's own user.
         await engine.removeContainer(id);
-        const user = fit.user ? options.user : undefined;
+        // devcontainer.json's containerUser is who the container and, lacking the configured user, its sessions run as.
+        const user = fit.user ? options.user : plan.devcontainer?.containerUser;
         ctx.report.info(
-          `image '${image.ref}' has no sshd: spoon enters ${name} through the engine${user ? '' : ` as the image's user (it has no user '${options.user}')`}; pairing guests, ssh-config and ssh forwards need sshd in the image`,
+          `image '${image.ref}' has no sshd: spoon enters ${name} through the engine${fit.user ? '' : ` as ${user ?? "the image's user"} (it has no user '${options.user}')`}; pairing guests, ssh-config and ssh forwards need sshd in the image`,
         );
         id = await createContainer(engine, containerSpec(name, cname, image, plan, hash, { kind: 'exec', user, tmux: fit.tmux }));
         const owner = fit.user ?? { uid: 0, gid: 0, home: '/root' };
@@ -227,8 +228,8 @@ function containerSpec(name: string, cname: string, image: ImageRef, plan: EnvPl
     entrypoint: exec ? KEEPALIVE_ENTRYPOINT : ENTRYPOINT,
     cmd: [],
     // sshd must start as root whatever USER the image sets; logins are the env user.
-    // Without sshd the container keeps the image's own user, as `docker run` would.
-    ...(exec ? {} : { user: 'root' }),
+    // Without sshd the container keeps the image's own user (or devcontainer.json's containerUser).
+    ...(exec ? (dc?.containerUser ? { user: dc.containerUser } : {}) : { user: 'root' }),
     hostname: hostnameFor(name),
     env: Object.entries(options.env).map(([k, v]) => `${k}=${v}`),
     publish: [

@@ -198,6 +198,17 @@ describe('devcontainer.json', () => {
     assert.equal(again.stdout, 'oncreate\npostcreate\npoststart\npoststart\n');
   });
 
+  test('a JSONC syntax error names file:line:col, exit 2, nothing created', async () => {
+    const dir = join(box.dir, 'badjsonc');
+    mkdirSync(join(dir, '.git'), { recursive: true });
+    write(join(dir, '.devcontainer', 'devcontainer.json'), '{\n  // a comment is fine\n  "image": "debian:bookworm"\n  "containerEnv": {}\n}\n');
+    const n = box.name('badjsonc');
+    const r = await box.spoon(['up', n, '-N', '--label', box.label], { cwd: dir });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`^spoon: ${join(dir, '.devcontainer', 'devcontainer.json').replace(/[.]/g, '\\.')}:4:\\d+: `, 'm'));
+    assert.equal((await containersLabelled(`dev.spoon.name=${n}`)).length, 0);
+  });
+
   test('features are reported by name with exit 2, nothing created', async () => {
     const dir = join(box.dir, 'features');
     mkdirSync(join(dir, '.git'), { recursive: true });

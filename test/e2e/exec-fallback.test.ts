@@ -68,6 +68,7 @@ describe('images without sshd', () => {
       join(dir, '.devcontainer', 'devcontainer.json'),
       JSON.stringify({
         image: 'debian:bookworm',
+        containerUser: 'nobody',
         postCreateCommand: 'pwd > /tmp/created-in',
         containerEnv: { MODE: 'engine' },
         customizations: { spoon: { labels: { 'test.spoon.run': box.runId } } },
@@ -76,9 +77,9 @@ describe('images without sshd', () => {
     const n = box.name('dcnosshd');
     const r = await box.spoon(['up', n, '-N'], { cwd: dir });
     assert.equal(r.code, 0, r.stderr);
-    const look = await box.spoon(['exec', n, '--', 'sh', '-c', 'cat /tmp/created-in; pwd; echo $MODE; ls'], { cwd: dir });
+    const look = await box.spoon(['exec', n, '--', 'sh', '-c', 'cat /tmp/created-in; pwd; echo $MODE; id -un; stat -c %U /tmp/created-in'], { cwd: dir });
     assert.equal(look.code, 0, look.stderr);
-    assert.equal(look.stdout, '/workspaces/dc-nosshd\n/workspaces/dc-nosshd\nengine\n');
+    assert.equal(look.stdout, '/workspaces/dc-nosshd\n/workspaces/dc-nosshd\nengine\nnobody\nnobody\n', 'containerUser runs the container and its sessions');
     const labels = (await api<{ Config: { Labels: Record<string, string> } }>('GET', `/containers/spoon-${n}/json`)).body?.Config.Labels;
     assert.equal(labels?.['devcontainer.local_folder'], dir);
   });
