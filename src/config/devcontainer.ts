@@ -71,6 +71,7 @@ export interface LoadDevcontainerOptions {
 
 
 export { findDevcontainer } from './discover.js';
+import { isFile } from './discover.js';
 
 export function loadDevcontainer(path: string, opts: LoadDevcontainerOptions): Devcontainer {
   const file = resolve(path);
@@ -745,14 +746,6 @@ class Loader {
 }
 
 // ---------------------------------------------------------------------------
-
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
 
 function isDir(path: string): boolean {
   try {

@@ -54,7 +54,7 @@ function findUp(cwd: string, names: string[]): string | undefined {
   }
 }
 
-function isFile(path: string): boolean {
+export function isFile(path: string): boolean {
   try {
     return statSync(path).isFile();
   } catch {
