@@ -39,7 +39,7 @@ export interface ReadyEnv {
 }
 
 export interface EnsureOptions {
-  /** True when some creation setting was given explicitly (flag, env var), so a mismatch is worth a warning. */
+  /** True when some creation setting was configured (file, env var, flag), so a mismatch is worth a warning. */
   explicitSettings: boolean;
 }
 
