@@ -135,6 +135,26 @@ docker-spoon's flags still work: -l (list), -d NAME (destroy), -n NAME (ports),
     .action(run(async () => (await import('./commands/config.js')).configImportCommand));
 
   program
+    .command('forward')
+    .description('forward local ports to the env over ssh until Ctrl-C: 3000 or 8080:80')
+    .argument('<NAME>', 'environment name')
+    .argument('<SPEC...>', 'PORT (the same port on both ends) or LOCAL:REMOTE')
+    .action(run(async () => (await import('./commands/forward.js')).forwardCommand));
+
+  program
+    .command('ssh-config')
+    .description('print OpenSSH Host blocks (Host spoon-NAME) so ssh, scp, rsync and IDEs reach envs')
+    .argument('[NAME]', 'only this env')
+    .option('--write', 'write them to $XDG_STATE_HOME/spoon/ssh_config, to Include from ~/.ssh/config')
+    .action(run(async () => (await import('./commands/ssh-config.js')).sshConfigCommand));
+
+  program
+    .command('proxy', { hidden: true })
+    .description('join stdin/stdout to an env\'s sshd (the ProxyCommand of ssh-config)')
+    .argument('<NAME>', 'environment name')
+    .action(run(async () => (await import('./commands/ssh-config.js')).proxyCommand));
+
+  program
     .command('doctor')
     .description('check the engine, the ssh client, keys and the default image')
     .option('--json', 'print JSON')

@@ -84,6 +84,12 @@ export function sessionArgs(t: SshTarget, s: SessionOptions): string[] {
   return [s.tty ? '-t' : '-T', ...mux, ...fwd, ...exitOnForwardFailure, ...connectionOptions(t, s.forwardAgent), `${t.user}@${t.host}`, '--', s.command];
 }
 
+/** A connection that only holds local forwards (`spoon forward`), until it is ended. */
+export function forwardArgs(t: SshTarget, forwards: Forward[]): string[] {
+  const fwd = forwards.flatMap((f) => ['-L', `${f.bindAddress}:${f.localPort}:localhost:${f.remotePort}`]);
+  return ['-N', '-o', 'ControlMaster=no', '-o', 'ControlPath=none', ...fwd, '-o', 'ExitOnForwardFailure=yes', ...connectionOptions(t), `${t.user}@${t.host}`];
+}
+
 /**
  * Quotes argv for the remote POSIX shell so each argument arrives exactly as given
  * (ssh joins its arguments with spaces and the remote shell parses them once).

@@ -14,26 +14,18 @@ export const SSH_BINARY = process.env.SPOON_SSH ?? 'ssh';
 
 /**
  * Runs ssh with the terminal handed straight to it; resolves with its exit status.
- * While it runs, spoon ignores SIGINT/SIGQUIT (the child gets them from the terminal)
- * and passes SIGTERM/SIGHUP on, so the child never outlives spoon unattended.
+ * While it runs, spoon passes SIGINT, SIGQUIT, SIGTERM and SIGHUP on instead of
+ * dying, so ssh decides what they mean and never outlives spoon unattended (a
+ * Ctrl-C at the terminal reaches ssh twice, which is harmless).
  */
 export function runAttached(args: string[], observe?: CommandObserver): Promise<number> {
   observe?.(`ssh command: ${shellQuote([SSH_BINARY, ...args])}`);
   return new Promise((resolve, reject) => {
     const child = spawn(SSH_BINARY, args, { stdio: 'inherit' });
-    const ignore = () => {};
-    const pass = (sig: NodeJS.Signals) => () => child.kill(sig);
-    const onTerm = pass('SIGTERM');
-    const onHup = pass('SIGHUP');
-    process.on('SIGINT', ignore);
-    process.on('SIGQUIT', ignore);
-    process.on('SIGTERM', onTerm);
-    process.on('SIGHUP', onHup);
+    const handlers = (['SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGHUP'] as const).map((sig) => [sig, () => child.kill(sig)] as const);
+    for (const [sig, h] of handlers) process.on(sig, h);
     const cleanup = () => {
-      process.off('SIGINT', ignore);
-      process.off('SIGQUIT', ignore);
-      process.off('SIGTERM', onTerm);
-      process.off('SIGHUP', onHup);
+      for (const [sig, h] of handlers) process.off(sig, h);
     };
     child.on('error', (err: NodeJS.ErrnoException) => {
       cleanup();

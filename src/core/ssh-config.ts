@@ -1,0 +1,70 @@
+/**
+ * `spoon ssh-config`: OpenSSH `Host spoon-NAME` blocks so ssh, scp, rsync and IDEs
+ * reach envs. They go through `spoon proxy NAME` rather than a fixed port, because
+ * the engine picks a new host port each time a stopped env starts; the host key is
+ * still checked against spoon's pin.
+ */
+import { connect as tcpConnect } from 'node:net';
+import type { Context } from './context.js';
+import type { EnvPlan } from './plan.js';
+import { hostAlias } from '../ssh/known-hosts.js';
+import { RuntimeError } from '../errors.js';
+import { LABEL } from './labels.js';
+
+export interface SshConfigEntry {
+  name: string;
+  user: string;
+}
+
+/** The envs that have sshd (an env entered through the engine has no ssh to offer). */
+export async function sshConfigEntries(ctx: Context, only: string | undefined): Promise<SshConfigEntry[]> {
+  const engine = await ctx.engine();
+  const containers = await engine.listContainers(only ? { [LABEL.name]: only } : { [LABEL.name]: true });
+  return containers
+    .filter((c) => c.labels[LABEL.connect] !== 'exec')
+    .map((c) => ({ name: c.labels[LABEL.name] ?? c.name, user: c.labels[LABEL.user] ?? 'dev' }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** One `Host` block; `proxy` is the command line that runs `spoon proxy NAME`. */
+export function sshConfigBlock(ctx: Context, entry: SshConfigEntry, proxy: string): string {
+  const quote = (p: string) => (/\s/.test(p) ? `"${p}"` : p);
+  return [
+    `Host ${hostAlias(entry.name)}`,
+    `  User ${entry.user}`,
+    `  ProxyCommand ${proxy}`,
+    `  IdentityFile ${quote(ctx.paths.clientKey)}`,
+    '  IdentitiesOnly yes',
+    `  UserKnownHostsFile ${quote(ctx.paths.knownHosts(entry.name))}`,
+    `  HostKeyAlias ${hostAlias(entry.name)}`,
+    '  StrictHostKeyChecking yes',
+    '  PasswordAuthentication no',
+    '  KexAlgorithms curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256',
+    '',
+  ].join('\n');
+}
+
+/**
+ * `spoon proxy NAME` (what ProxyCommand runs): readies the env, starting it if it is
+ * stopped, then joins stdin/stdout to its sshd.
+ */
+export async function proxyToEnv(ctx: Context, name: string, plan: EnvPlan): Promise<number> {
+  const { ensureEnv } = await import('./ensure-env.js');
+  const ready = await ensureEnv(ctx, name, plan, { explicitSettings: false });
+  if (ready.access.kind !== 'ssh') throw new RuntimeError(`${name} has no sshd (its image has none), so ssh cannot reach it`, { hint: `use spoon exec ${name} -- CMD` });
+  const { sshHost, sshPort } = ready.access.state;
+  return new Promise((resolve, reject) => {
+    const sock = tcpConnect({ host: sshHost, port: sshPort });
+    sock.once('error', (err) => reject(new RuntimeError(`cannot reach the sshd of ${name} at ${sshHost}:${sshPort}: ${err.message}`)));
+    sock.once('connect', () => {
+      process.stdin.pipe(sock);
+      sock.pipe(process.stdout);
+    });
+    sock.once('close', () => {
+      // ssh has hung up or sshd went away: stop reading stdin so the process can end.
+      process.stdin.unpipe(sock);
+      process.stdin.destroy();
+      resolve(0);
+    });
+  });
+}
