@@ -8,6 +8,7 @@ import { after, before } from 'node:test';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -171,6 +172,28 @@ export async function defaultImageTag(): Promise<string> {
   const tag = (await api<{ RepoTags: string[] }[]>('GET', `/images/json?filters=${filters}`)).body?.flatMap((i) => i.RepoTags).find((t) => t.startsWith('spoon-default:'));
   if (!tag) throw new Error('spoon\'s default image is not built yet');
   return tag;
+}
+
+/** A loopback port nothing listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** The first bytes something on 127.0.0.1:port sends (an sshd's banner), or undefined. */
+export function readBanner(port: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const sock = connect(port, '127.0.0.1');
+    sock.setTimeout(2000, () => (sock.destroy(), resolve(undefined)));
+    sock.once('data', (d: Buffer) => (sock.destroy(), resolve(d.toString())));
+    sock.once('error', () => resolve(undefined));
+    sock.once('close', () => resolve(undefined));
+  });
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -5,8 +5,7 @@
  */
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, createServer } from 'node:net';
-import { SPOON, host, useSandbox, waitFor } from './harness.js';
+import { SPOON, freePort, host, readBanner, useSandbox, waitFor } from './harness.js';
 
 const box = useSandbox();
 const name = box.name('pair');
@@ -61,23 +60,3 @@ describe('pairing', () => {
     await waitFor('the forward to close after detaching', async () => ((await readBanner(port)) === undefined ? true : undefined), 15_000);
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function readBanner(port: number): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const sock = connect(port, '127.0.0.1');
-    sock.setTimeout(2000, () => (sock.destroy(), resolve(undefined)));
-    sock.once('data', (d: Buffer) => (sock.destroy(), resolve(d.toString())));
-    sock.once('error', () => resolve(undefined));
-    sock.once('close', () => resolve(undefined));
-  });
-}

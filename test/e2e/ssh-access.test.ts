@@ -6,32 +6,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SPOON, host, inspect, useSandbox, waitFor } from './harness.js';
+import { SPOON, freePort, host, inspect, readBanner, useSandbox, waitFor } from './harness.js';
 
 const box = useSandbox();
 const name = box.name('access');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function banner(port: number): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const sock = connect(port, '127.0.0.1');
-    sock.setTimeout(2000, () => (sock.destroy(), resolve(undefined)));
-    sock.once('data', (d: Buffer) => (sock.destroy(), resolve(d.toString())));
-    sock.once('error', () => resolve(undefined));
-  });
-}
 
 describe('ssh-config and forward', () => {
   test('ssh -F and scp work through the generated config, and a stopped env is started', async () => {
@@ -75,7 +56,7 @@ describe('ssh-config and forward', () => {
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
     try {
-      const greeting = await waitFor('the forwarded port', () => banner(port), 20_000);
+      const greeting = await waitFor('the forwarded port', () => readBanner(port), 20_000);
       assert.match(greeting, /^SSH-2\.0-OpenSSH/, 'the tunnel reaches the env\'s port 22');
       const ports = JSON.parse((await box.spoon(['ports', name, '--json'])).stdout) as { forwards: { pid: number; localPort: number; remotePort: number }[] };
       assert.deepEqual(ports.forwards.map((f) => [f.localPort, f.remotePort]), [[port, 22]]);
@@ -84,7 +65,7 @@ describe('ssh-config and forward', () => {
       child.kill('SIGINT');
     }
     assert.equal(await exited, 0, stderr);
-    assert.equal(await banner(port), undefined, 'the tunnel is gone');
+    assert.equal(await readBanner(port), undefined, 'the tunnel is gone');
     const after = JSON.parse((await box.spoon(['ports', name, '--json'])).stdout) as { forwards: unknown[] };
     assert.deepEqual(after.forwards, []);
   });
