@@ -39,6 +39,8 @@ export const VALUE_OPTIONS = new Set([
   '--command',
   '-t',
   '--tag',
+  '--key',
+  '--as',
   '--image',
   '-p',
   '--publish',

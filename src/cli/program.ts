@@ -135,6 +135,30 @@ docker-spoon's flags still work: -l (list), -d NAME (destroy), -n NAME (ports),
     .action(run(async () => (await import('./commands/config.js')).configImportCommand));
 
   program
+    .command('share')
+    .description('let a guest without engine access into the env\'s tmux session; prints the ssh command to send them')
+    .argument('<NAME>', 'environment name')
+    .requiredOption('--key <file>', "the guest's OpenSSH public key (.pub)")
+    .requiredOption('--as <guest>', 'a name for the guest (a-z 0-9 -)')
+    .option('--read-only', 'the guest watches; their keystrokes never reach the session')
+    .option('--json', 'print JSON')
+    .action(run(async () => (await import('./commands/pairing.js')).shareCommand));
+
+  program
+    .command('unshare')
+    .description('revoke a guest at once and disconnect them')
+    .argument('<NAME>', 'environment name')
+    .argument('<GUEST>', 'the guest name given to share --as')
+    .action(run(async () => (await import('./commands/pairing.js')).unshareCommand));
+
+  program
+    .command('who')
+    .description('who is attached to the env\'s tmux session (owner and guests)')
+    .argument('<NAME>', 'environment name')
+    .option('--json', 'print JSON')
+    .action(run(async () => (await import('./commands/pairing.js')).whoCommand));
+
+  program
     .command('forward')
     .description('forward local ports to the env over ssh until Ctrl-C: 3000 or 8080:80')
     .argument('<NAME>', 'environment name')

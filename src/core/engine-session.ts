@@ -62,6 +62,18 @@ export function withTerm(env: string[], hostTerm: string | undefined): string[] 
  * The command for an interactive login through the engine: tmux (attach or create
  * `session`) when the image has it, else the user's login shell (bash if present).
  */
+/** Runs a command in the container through the engine and collects its output (no terminal, no stdin). */
+export async function runEngineCaptured(engine: Engine, containerId: string, cmd: string[], opts: { user?: string; env?: string[] } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const proc = await engine.exec(containerId, { cmd, tty: false, stdin: false, ...(opts.user ? { user: opts.user } : {}), ...(opts.env ? { env: opts.env } : {}) });
+  const collect = async (stream: NodeJS.ReadableStream | undefined) => {
+    const chunks: Buffer[] = [];
+    if (stream) for await (const c of stream) chunks.push(c as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  };
+  const [stdout, stderr] = await Promise.all([collect(proc.stdout), collect(proc.stderr)]);
+  return { code: await proc.wait(), stdout, stderr };
+}
+
 /** A login shell: bash when the image has it, else sh (for images without tmux). */
 export const LOGIN_SHELL = 'if command -v bash >/dev/null 2>&1; then exec bash -l; fi; exec sh -l';
 

@@ -22,7 +22,12 @@ export const KEEPALIVE_ENTRYPOINT = ['/bin/sh', '-c', 'trap "exit 0" TERM INT; w
 /** Written once the create-time setup commands have finished, so an unfinished setup is noticed later. */
 export const SETUP_DONE = `${SPOON_DIR}/setup.done`;
 
-export const ENTRYPOINT = ['/bin/sh', '-c', `mkdir -p /run/sshd && exec ${SSHD_BINARY} -D -e -f ${SSHD_CONFIG}`];
+export const ENTRYPOINT = ['/bin/sh', '-c', `mkdir -p /run/sshd /run/spoon && chmod 1777 /run/spoon && exec ${SSHD_BINARY} -D -e -f ${SSHD_CONFIG}`];
+
+/** The owner's tmux server listens here, so that guests (other unix users) can be let in. */
+export const TMUX_SOCKET = '/run/spoon/tmux.sock';
+/** Unix users of pairing guests are `spoon-guest-NAME`; sshd admits them by this prefix. */
+export const GUEST_USER_PREFIX = 'spoon-guest-';
 
 export interface ProvisionInput {
   user: string;
@@ -49,7 +54,7 @@ export function sshdConfig(user: string, env: Record<string, string> = {}): stri
     'PermitRootLogin no',
     // PAM's session modules (pam_loginuid) fail in unprivileged containers.
     'UsePAM no',
-    `AllowUsers ${user}`,
+    `AllowUsers ${user} ${GUEST_USER_PREFIX}*`,
     // The client decides (forward_agent); guests are held back by their own key options.
     'AllowAgentForwarding yes',
     'AllowTcpForwarding local',

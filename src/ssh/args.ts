@@ -106,9 +106,16 @@ function isPlainWord(word: string, isCommandWord: boolean): boolean {
   return !isCommandWord || (!word.includes('=') && !RESERVED.has(word));
 }
 
+export interface AttachOptions {
+  shell?: string | undefined;
+  cwd?: string | undefined;
+  /** The tmux server's socket (`tmux -S`), when not the default one. */
+  socket?: string | undefined;
+}
+
 /** The attach command: join the named tmux session, creating it (in `cwd`, running `shell`, if set) on first use. */
-export function tmuxAttachCommand(session: string, shell?: string, cwd?: string): string {
-  return shellQuote(['tmux', 'new-session', '-A', '-s', session, ...(cwd ? ['-c', cwd] : []), ...(shell ? [shell] : [])]);
+export function tmuxAttachCommand(session: string, o: AttachOptions = {}): string {
+  return shellQuote(['tmux', ...(o.socket ? ['-S', o.socket] : []), 'new-session', '-A', '-s', session, ...(o.cwd ? ['-c', o.cwd] : []), ...(o.shell ? [o.shell] : [])]);
 }
 
 /** A command line that first changes to `dir` (a devcontainer's workspace folder). */

@@ -41,10 +41,10 @@ describe('pairing', () => {
     await waitFor('alice to see bob run his command', () => (screen('alice').includes('from-bob-56') ? true : undefined), 15_000);
 
     // Both are clients of the one session named `pair` inside the env.
-    const clients = await box.spoon(['exec', name, '--', 'tmux', 'list-clients', '-F', '#{session_name}']);
+    const clients = await box.spoon(['exec', name, '--', 'tmux', '-S', '/run/spoon/tmux.sock', 'list-clients', '-F', '#{session_name}']);
     assert.equal(clients.code, 0, clients.stderr);
     assert.deepEqual(clients.stdout.trim().split('\n'), ['pair', 'pair']);
-    const sessions = await box.spoon(['exec', name, '--', 'tmux', 'list-sessions', '-F', '#{session_name}']);
+    const sessions = await box.spoon(['exec', name, '--', 'tmux', '-S', '/run/spoon/tmux.sock', 'list-sessions', '-F', '#{session_name}']);
     assert.equal(sessions.stdout.trim(), 'pair');
   });
 

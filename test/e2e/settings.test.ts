@@ -153,7 +153,7 @@ describe('settings reach the engine and the env', () => {
     launch('sh', `--session shelltest --shell /bin/sh`);
     let last = '';
     await waitFor('the session', async () => {
-      const r = await box.spoon(['exec', n, '--', 'tmux', 'list-panes', '-t', 'shelltest', '-F', '#{pane_current_command}']);
+      const r = await box.spoon(['exec', n, '--', 'tmux', '-S', '/run/spoon/tmux.sock', 'list-panes', '-t', 'shelltest', '-F', '#{pane_current_command}']);
       last = `${r.code} ${r.stdout} ${r.stderr} screen: ${tmux('capture-pane', '-p', '-t', 'sh:0.0').stdout}`;
       return r.stdout.trim() === 'sh' ? true : undefined;
     }, 10_000).catch((err: Error) => {

@@ -7,7 +7,7 @@ describe('sshdConfig', () => {
   for (const expected of [
     'PasswordAuthentication no',
     'PermitRootLogin no',
-    'AllowUsers dev',
+    'AllowUsers dev spoon-guest-*',
     'PubkeyAuthentication yes',
     'PermitEmptyPasswords no',
     'KbdInteractiveAuthentication no',
@@ -25,7 +25,7 @@ describe('sshdConfig', () => {
   });
   test('AllowUsers follows the user', () => {
     const other = sshdConfig('alice').split('\n');
-    assert.ok(other.includes('AllowUsers alice'));
+    assert.ok(other.includes('AllowUsers alice spoon-guest-*'), 'the user, and pairing guests by their prefix');
     assert.ok(!other.includes('AllowUsers dev'));
   });
   test('ends with a newline', () => {

@@ -2,6 +2,7 @@
 import type { Context } from '../../core/context.js';
 import { connect, runCommand } from '../../core/connect.js';
 import { LOGIN_SHELL } from '../../core/engine-session.js';
+import { TMUX_SOCKET } from '../../core/provision.js';
 import { validateName } from '../../core/names.js';
 import { planEnv, workdirOf } from '../../core/plan.js';
 import { hasCreationSettings } from '../../config/layers.js';
@@ -36,6 +37,8 @@ export async function upCommand(ctx: Context, name: string, flags: UpFlags): Pro
   const useTmux = conn.kind === 'ssh' || conn.tmux;
   const command =
     options.command ??
-    (useTmux ? tmuxAttachCommand(options.session, options.shell, workdirOf(plan)) : inFolder(workdirOf(plan), LOGIN_SHELL));
+    (useTmux
+      ? tmuxAttachCommand(options.session, { shell: options.shell, cwd: workdirOf(plan), socket: conn.kind === 'ssh' ? TMUX_SOCKET : undefined })
+      : inFolder(workdirOf(plan), LOGIN_SHELL));
   return runCommand(ctx, conn, { command, tty: true, forwards: options.forwards, forwardAgent: options.forward_agent });
 }

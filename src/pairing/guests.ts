@@ -1,0 +1,171 @@
+/**
+ * Pairing guests (SPEC "Pairing"): someone without engine access joins the env's
+ * tmux session with their own key. Enforced in the container, never by trusting
+ * the guest's client: each guest is a unix user whose key is bound to a forced
+ * `tmux attach` with `restrict,pty` (no other command, forwarding, agent, X11 or
+ * sftp), and the owner's tmux server admits them with `server-access`, read-only
+ * (`-r`: their keystrokes are refused by the server) unless asked otherwise.
+ */
+import { readFileSync } from 'node:fs';
+import type { Engine } from '../engine/engine.js';
+import { RuntimeError, UsageError, describeCause } from '../errors.js';
+import type { Context } from '../core/context.js';
+import type { EnvPlan } from '../core/plan.js';
+import { GUEST_USER_PREFIX, SPOON_DIR, TMUX_SOCKET } from '../core/provision.js';
+import { runEngineCaptured } from '../core/engine-session.js';
+import { parsePublicKey } from '../ssh/keys.js';
+import { shellQuote } from '../ssh/args.js';
+import { hostAlias } from '../ssh/known-hosts.js';
+import { readIfExists } from '../state/files.js';
+
+export interface ShareRequest {
+  keyFile: string;
+  guest: string;
+  readOnly: boolean;
+}
+
+export interface ShareResult {
+  command: string;
+  knownHosts: string;
+  user: string;
+  host: string;
+  port: number;
+  readOnly: boolean;
+}
+
+export interface Client {
+  user: string;
+  guest: string | null;
+  readOnly: boolean;
+  tty: string;
+}
+
+const GUEST_RE = /^[a-z][a-z0-9-]{0,19}$/;
+
+interface Ready {
+  engine: Engine;
+  id: string;
+  owner: string;
+  host: string;
+  port: number;
+}
+
+export async function share(ctx: Context, name: string, plan: EnvPlan, req: ShareRequest): Promise<ShareResult> {
+  validateGuest(req.guest);
+  const key = readGuestKey(req.keyFile);
+  const env = await readyEnv(ctx, name, plan);
+  await requireServerAccess(env, name);
+  const user = GUEST_USER_PREFIX + req.guest;
+  if ((await run(env, ['id', '-u', user], 'root')).code === 0) {
+    throw new UsageError(`a guest named '${req.guest}' already shares ${name}`, { hint: `pick another name, or revoke it first: spoon unshare ${name} ${req.guest}` });
+  }
+
+  const session = plan.options.session;
+  const attach = shellQuote(['tmux', '-S', TMUX_SOCKET, 'attach-session', ...(req.readOnly ? ['-r'] : []), '-t', session]);
+  const keyLine = `restrict,pty,command="${attach}" ${key}`;
+  const made = await run(
+    env,
+    [
+      'sh',
+      '-c',
+      // The account has no password but is not locked ('*'): sshd without PAM refuses locked accounts.
+      `useradd -M -d / -s /bin/sh "$GUEST" && usermod -p '*' "$GUEST" && printf '%s\\n' "$KEYLINE" > "${SPOON_DIR}/authorized_keys/$GUEST" && chmod 644 "${SPOON_DIR}/authorized_keys/$GUEST"`,
+    ],
+    'root',
+    [`GUEST=${user}`, `KEYLINE=${keyLine}`],
+  );
+  if (made.code !== 0) throw new RuntimeError(`could not add guest '${req.guest}' to ${name}: ${lastLine(made.stderr)}`, { hint: 'the image needs useradd (passwd package)' });
+
+  // The owner's session must exist for the guest to join; the socket is opened to all
+  // local users, and tmux's own access list decides who may connect.
+  const access = await run(
+    env,
+    ['sh', '-c', `tmux -S "$SOCK" has-session -t "$SESSION" 2>/dev/null || tmux -S "$SOCK" new-session -d -s "$SESSION"; chmod 777 "$SOCK" && tmux -S "$SOCK" server-access ${req.readOnly ? '-ar' : '-aw'} "$GUEST"`],
+    env.owner,
+    [`SOCK=${TMUX_SOCKET}`, `SESSION=${session}`, `GUEST=${user}`],
+  );
+  if (access.code !== 0) {
+    await removeGuest(env, user);
+    throw new RuntimeError(`could not let guest '${req.guest}' into the tmux session of ${name}: ${lastLine(access.stderr)}`);
+  }
+
+  const knownHosts = (readIfExists(ctx.paths.knownHosts(name)) ?? '').trim();
+  const command = shellQuote(['ssh', '-t', '-p', String(env.port), '-o', `HostKeyAlias=${hostAlias(name)}`, '-o', 'StrictHostKeyChecking=yes', `${user}@${env.host}`]);
+  return { command, knownHosts, user, host: env.host, port: env.port, readOnly: req.readOnly };
+}
+
+export async function unshare(ctx: Context, name: string, plan: EnvPlan, guest: string): Promise<void> {
+  validateGuest(guest);
+  const env = await readyEnv(ctx, name, plan);
+  const user = GUEST_USER_PREFIX + guest;
+  if ((await run(env, ['id', '-u', user], 'root')).code !== 0) {
+    throw new RuntimeError(`no guest named '${guest}' shares ${name}`, { hint: `see who is connected with: spoon who ${name}` });
+  }
+  // Out of tmux first (this detaches the guest's clients), then no key, no processes, no account.
+  await run(env, ['sh', '-c', `tmux -S "$SOCK" server-access -d "$GUEST" 2>/dev/null; true`], env.owner, [`SOCK=${TMUX_SOCKET}`, `GUEST=${user}`]);
+  await removeGuest(env, user);
+}
+
+export async function who(ctx: Context, name: string, plan: EnvPlan): Promise<Client[]> {
+  const env = await readyEnv(ctx, name, plan);
+  const r = await run(env, ['tmux', '-S', TMUX_SOCKET, 'list-clients', '-F', '#{client_user}\t#{client_readonly}\t#{client_tty}'], env.owner);
+  if (r.code !== 0) return []; // no tmux server: nobody is attached
+  return r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [user = '', readOnly = '0', tty = ''] = line.split('\t');
+      return { user, guest: user.startsWith(GUEST_USER_PREFIX) ? user.slice(GUEST_USER_PREFIX.length) : null, readOnly: readOnly === '1', tty };
+    });
+}
+
+async function readyEnv(ctx: Context, name: string, plan: EnvPlan): Promise<Ready> {
+  const { ensureEnv } = await import('../core/ensure-env.js');
+  const ready = await ensureEnv(ctx, name, plan, { explicitSettings: false });
+  if (ready.access.kind !== 'ssh') {
+    throw new RuntimeError(`${name} has no sshd (its image has none), so guests cannot reach it`, { hint: 'use an image with openssh-server and tmux 3.3+, like spoon\'s default' });
+  }
+  const { state } = ready.access;
+  return { engine: await ctx.engine(), id: ready.container.id, owner: state.user, host: state.sshHost, port: state.sshPort };
+}
+
+/** Read-only guests rely on tmux 3.3's server-access; an older tmux cannot keep them out. */
+async function requireServerAccess(env: Ready, name: string): Promise<void> {
+  const v = await run(env, ['tmux', '-V'], env.owner);
+  const m = /tmux (\d+)\.(\d+)/.exec(v.stdout);
+  const ok = m && (Number(m[1]) > 3 || (Number(m[1]) === 3 && Number(m[2]) >= 3));
+  if (!ok) {
+    throw new RuntimeError(`${name} has ${v.stdout.trim() || 'no tmux'}; sharing needs tmux 3.3 or newer (server-access), so no guest was added`, {
+      hint: 'until the image has tmux 3.3+, pair by having your partner run `spoon NAME` against the same engine',
+    });
+  }
+}
+
+async function removeGuest(env: Ready, user: string): Promise<void> {
+  await run(env, ['sh', '-c', `rm -f "${SPOON_DIR}/authorized_keys/$GUEST"; pkill -KILL -u "$GUEST" 2>/dev/null; userdel "$GUEST" 2>/dev/null; true`], 'root', [`GUEST=${user}`]);
+}
+
+function run(env: Ready, cmd: string[], user: string, vars: string[] = []) {
+  return runEngineCaptured(env.engine, env.id, cmd, { user, env: vars });
+}
+
+function validateGuest(guest: string): void {
+  if (!GUEST_RE.test(guest)) throw new UsageError(`invalid guest name '${guest}': use 1-20 of a-z 0-9 - starting with a letter`);
+}
+
+function readGuestKey(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--key: cannot read ${file}: ${describeCause(err)}`);
+  }
+  const line = text.split('\n').map((l) => l.trim()).find((l) => l && !l.startsWith('#'));
+  const key = line ? parsePublicKey(line) : undefined;
+  if (!key) throw new UsageError(`--key: ${file} is not an OpenSSH public key`, { hint: 'ask the guest for their .pub file, e.g. ~/.ssh/id_ed25519.pub' });
+  return `${key.type} ${key.blob}`;
+}
+
+function lastLine(text: string): string {
+  return text.trim().split('\n').pop() ?? '';
+}
