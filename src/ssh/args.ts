@@ -118,6 +118,18 @@ export function tmuxAttachCommand(session: string, o: AttachOptions = {}): strin
   return shellQuote(['tmux', ...(o.socket ? ['-S', o.socket] : []), 'new-session', '-A', '-s', session, ...(o.cwd ? ['-c', o.cwd] : []), ...(o.shell ? [o.shell] : [])]);
 }
 
+/** Where the forwarded agent is reachable inside the env, across reconnects. */
+export const STABLE_AGENT_SOCKET = '$HOME/.ssh/spoon-agent.sock';
+
+/**
+ * Each ssh connection gets its own SSH_AUTH_SOCK, but shells in a long-lived tmux
+ * session keep the one they started with, which dies with that connection. A stable
+ * link, pointed at the current socket on every attach, keeps them working.
+ */
+export function withStableAgent(command: string): string {
+  return `if [ -n "$SSH_AUTH_SOCK" ]; then mkdir -p "$HOME/.ssh" && ln -sfn "$SSH_AUTH_SOCK" "${STABLE_AGENT_SOCKET}" && export SSH_AUTH_SOCK="${STABLE_AGENT_SOCKET}"; fi; ${command}`;
+}
+
 /** A command line that first changes to `dir` (a devcontainer's workspace folder). */
 export function inFolder(dir: string | undefined, command: string): string {
   return dir ? `cd ${shellQuote([dir])} && ${command}` : command;

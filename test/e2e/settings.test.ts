@@ -125,6 +125,35 @@ describe('settings reach the engine and the env', () => {
     }
   });
 
+  test('forward_agent keeps the agent working in tmux across reconnects (stable socket)', async () => {
+    const n = box.name('keys');
+    const sock = join(box.dir, 'agent2.sock');
+    const agent = host('ssh-agent', ['-a', sock]);
+    const pid = /SSH_AGENT_PID=(\d+)/.exec(agent.stdout)?.[1];
+    try {
+      const key = join(box.dir, 'keys', 'friend');
+      assert.equal(host('env', [`SSH_AUTH_SOCK=${sock}`, 'ssh-add', '-q', key]).code, 0);
+      const env = box.env();
+      const attach = (client: string) =>
+        tmux('-f', '/dev/null', 'new-session', '-d', '-s', client, '-x', '120', '-y', '30',
+          `env SSH_AUTH_SOCK='${sock}' XDG_STATE_HOME='${env.XDG_STATE_HOME}' HOME='${env.HOME}' '${process.execPath}' '${SPOON}' ${n} --session agent -A; sleep 30`);
+      const screen = (client: string) => tmux('capture-pane', '-p', '-t', `${client}:0.0`).stdout;
+      attach('ag1');
+      await waitFor('the first attach', () => (screen('ag1').includes('[agent]') ? true : undefined));
+      // Leave a shell in the session, then drop that connection entirely.
+      tmux('send-keys', '-t', 'ag1:0.0', 'tmux detach-client', 'Enter');
+      await waitFor('the detach', () => (screen('ag1').includes('[agent]') ? undefined : true));
+      attach('ag2');
+      await waitFor('the second attach', () => (screen('ag2').includes('[agent]') ? true : undefined));
+      // The shell started under the first connection still reaches the agent.
+      tmux('send-keys', '-t', 'ag2:0.0', 'echo "sock=$SSH_AUTH_SOCK"; ssh-add -l >/dev/null && echo agent-ok-$((1+1))', 'Enter');
+      await waitFor('the agent to answer in the old shell', () => (screen('ag2').includes('agent-ok-2') ? true : undefined), 10_000);
+      assert.match(screen('ag2'), /sock=\/home\/dev\/\.ssh\/spoon-agent\.sock/);
+    } finally {
+      if (pid) process.kill(Number(pid));
+    }
+  });
+
   test('privileged is set on the container, and a refused start is one clear line', async () => {
     const n = box.name('priv');
     const run = box.spoon(['up', n, '-N', '--label', box.label, '--privileged']);

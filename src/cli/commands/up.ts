@@ -6,7 +6,7 @@ import { TMUX_SOCKET } from '../../core/provision.js';
 import { validateName } from '../../core/names.js';
 import { planEnv, workdirOf } from '../../core/plan.js';
 import { hasCreationSettings } from '../../config/layers.js';
-import { inFolder, tmuxAttachCommand } from '../../ssh/args.js';
+import { inFolder, tmuxAttachCommand, withStableAgent } from '../../ssh/args.js';
 import { UsageError } from '../../errors.js';
 import { resolveSettings } from '../settings.js';
 
@@ -40,5 +40,6 @@ export async function upCommand(ctx: Context, name: string, flags: UpFlags): Pro
     (useTmux
       ? tmuxAttachCommand(options.session, { shell: options.shell, cwd: workdirOf(plan), socket: conn.kind === 'ssh' ? TMUX_SOCKET : undefined })
       : inFolder(workdirOf(plan), LOGIN_SHELL));
-  return runCommand(ctx, conn, { command, tty: true, forwards: options.forwards, forwardAgent: options.forward_agent });
+  const agent = options.forward_agent && conn.kind === 'ssh';
+  return runCommand(ctx, conn, { command: agent ? withStableAgent(command) : command, tty: true, forwards: options.forwards, forwardAgent: options.forward_agent });
 }
