@@ -66,7 +66,7 @@ docker-spoon's flags still work: -l (list), -d NAME (destroy), -n NAME (ports),
   addSettingFlags(
     program
       .command('exec')
-      .description('run a command in the env over ssh (creating or starting it if needed); exits with its status')
+      .description('run a command in the env (creating or starting it if needed); exits with its status')
       .argument('<NAME>', 'environment name')
       .argument('<CMD...>', 'the command and its arguments, passed exactly as given')
       .usage('[options] NAME [--] CMD...'),
