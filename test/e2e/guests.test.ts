@@ -1,0 +1,288 @@
+/**
+ * Pairing guests: `spoon share` lets someone without engine access into the env's
+ * tmux session with plain ssh and their own key; `--read-only` guests see but their
+ * keystrokes never reach the shell; guest keys get no command, no forwarding, no
+ * sftp; `unshare` revokes and detaches; `who` lists the clients. Every client runs
+ * in its own pane of a host tmux server (the owner `spoon NAME`, each guest the
+ * system ssh built from `share --json`), driven with send-keys and capture-pane.
+ */
+import { describe, test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import type { RunResult } from './harness.js';
+import { SPOON, freePort, host, sleep, useSandbox, waitFor } from './harness.js';
+
+const box = useSandbox();
+const name = box.name('guests');
+const socket = `spoon-test-${box.runId}`;
+
+const tmux = (...args: string[]) => host('tmux', ['-L', socket, ...args]);
+const screen = (client: string) => tmux('capture-pane', '-p', '-t', `${client}:0.0`).stdout;
+const sees = (client: string, text: string) => () => (screen(client).includes(text) ? true : undefined);
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+after(() => {
+  tmux('kill-server');
+});
+
+interface Share {
+  command: string;
+  knownHosts: string;
+  user: string;
+  host: string;
+  port: number;
+  readOnly: boolean;
+}
+
+interface Client {
+  user: string;
+  guest: string | null;
+  readOnly: boolean;
+}
+
+/** Shared by the tests below, which run in order. */
+const shares: Record<string, Share> = {};
+
+function newPane(session: string, cmd: string): void {
+  const r = tmux('-f', '/dev/null', 'new-session', '-d', '-s', session, '-x', '150', '-y', '40', cmd);
+  assert.equal(r.code, 0, r.stderr);
+}
+
+function keyFor(guest: string): string {
+  const key = join(box.dir, guest);
+  const r = host('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `${guest}@test`, '-f', key]);
+  assert.equal(r.code, 0, r.stderr);
+  return key;
+}
+
+/** The guest's ssh options, from `share --json`'s fields only (no parsing of the command text). */
+function sshOptions(guest: string, s: Share): string[] {
+  const knownHosts = join(box.dir, `${guest}.known_hosts`);
+  writeFileSync(knownHosts, `${s.knownHosts}\n`);
+  const alias = s.knownHosts.split(' ')[0] ?? '';
+  return [
+    '-F', 'none', '-i', join(box.dir, guest), '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes',
+    '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'GlobalKnownHostsFile=/dev/null',
+    '-o', `HostKeyAlias=${alias}`, '-o', 'StrictHostKeyChecking=yes',
+  ];
+}
+
+const ssh = (guest: string, s: Share, ...extra: string[]) => [...sshOptions(guest, s), '-p', String(s.port), ...extra, `${s.user}@${s.host}`];
+
+/** A host program with a hard time limit; `signal` is set when it had to be killed. */
+function run(cmd: string, args: string[], timeoutMs: number): RunResult & { signal: string | null } {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
+  return { code: r.status ?? -1, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+/** Connects the guest's ssh -t in host tmux pane GUEST; the pane prints ssh-ended=STATUS when ssh ends. */
+function guestAttaches(guest: string): void {
+  const s = shares[guest];
+  assert.ok(s, `${guest} was shared`);
+  const argv = ['ssh', '-t', ...ssh(guest, s)];
+  newPane(guest, `${argv.map(q).join(' ')}; echo "ssh-ended=$?"; sleep 120`);
+}
+
+async function share(guest: string, extra: string[] = []): Promise<Share> {
+  const r = await box.spoon(['share', name, '--key', `${join(box.dir, guest)}.pub`, '--as', guest, ...extra, '--json']);
+  assert.equal(r.code, 0, `share --as ${guest}: ${r.stderr}`);
+  const s = JSON.parse(r.stdout) as Share;
+  shares[guest] = s;
+  return s;
+}
+
+async function who(): Promise<Client[]> {
+  const r = await box.spoon(['who', name, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as Client[];
+}
+
+async function existsInEnv(path: string): Promise<boolean> {
+  const r = await box.spoon(['exec', name, '--', 'test', '-e', path]);
+  assert.ok(r.code === 0 || r.code === 1, `exec test -e ${path}: ${r.code} ${r.stderr}`);
+  return r.code === 0;
+}
+
+/** What a TCP connection to 127.0.0.1:port sees: refused, or connected and the first bytes (if any) before it closed. */
+function probe(port: number): Promise<{ connected: boolean; data: string | undefined }> {
+  return new Promise((resolve) => {
+    let connected = false;
+    const sock = connect(port, '127.0.0.1');
+    const done = (data: string | undefined) => (sock.destroy(), resolve({ connected, data }));
+    sock.setTimeout(3000, () => done(undefined));
+    sock.once('connect', () => (connected = true));
+    sock.once('data', (d: Buffer) => done(d.toString()));
+    sock.once('error', () => done(undefined));
+    sock.once('close', () => done(undefined));
+  });
+}
+
+/** The lines of stderr that are spoon's error lines. */
+const errorLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('spoon: '));
+
+describe('pairing guests', () => {
+  test('the owner attaches; share --json and text mode say how a guest connects', async () => {
+    await box.up(name);
+    const env = box.env();
+    newPane('owner', `env XDG_STATE_HOME=${q(env.XDG_STATE_HOME ?? '')} HOME=${q(env.HOME ?? '')} ${q(process.execPath)} ${q(SPOON)} ${name}; sleep 120`);
+    await waitFor('the owner to be attached to the env tmux session', sees('owner', '[pair]'));
+
+    for (const g of ['alice', 'bob', 'carol']) keyFor(g);
+    const pinned = readFileSync(join(box.stateHome, 'spoon', 'envs', name, 'known_hosts'), 'utf8').split('\n').filter(Boolean);
+
+    const alice = await share('alice', ['--read-only']);
+    assert.equal(alice.user, 'spoon-guest-alice');
+    assert.equal(alice.host, '127.0.0.1');
+    assert.equal(typeof alice.port, 'number');
+    assert.ok(Number.isInteger(alice.port) && alice.port > 0, `port ${alice.port}`);
+    assert.equal(alice.readOnly, true);
+    assert.equal(alice.command, `ssh -t -p ${alice.port} -o HostKeyAlias=spoon-${name} -o StrictHostKeyChecking=yes spoon-guest-alice@127.0.0.1`);
+    assert.match(alice.knownHosts, new RegExp(`^spoon-${name} ssh-ed25519 AAAA\\S+$`));
+    assert.ok(pinned.includes(alice.knownHosts), `knownHosts is the env's pinned line\n${alice.knownHosts}\nvs\n${pinned.join('\n')}`);
+
+    const id = await box.spoon(['exec', name, '--', 'id', '-u', 'spoon-guest-alice']);
+    assert.equal(id.code, 0, `unix user spoon-guest-alice exists in the env: ${id.stderr}`);
+
+    // Text mode: stdout is the one command line; stderr has the known_hosts line and the listen warning.
+    const carol = await box.spoon(['share', name, '--key', join(box.dir, 'carol.pub'), '--as', 'carol']);
+    assert.equal(carol.code, 0, carol.stderr);
+    assert.equal(carol.stdout.split('\n').filter(Boolean).length, 1, `one stdout line:\n${carol.stdout}`);
+    assert.ok(carol.stdout.startsWith('ssh -t -p '), carol.stdout);
+    assert.equal(carol.stdout, `ssh -t -p ${alice.port} -o HostKeyAlias=spoon-${name} -o StrictHostKeyChecking=yes spoon-guest-carol@127.0.0.1\n`);
+    assert.ok(carol.stderr.split('\n').map((l) => l.trim()).includes(alice.knownHosts), `stderr has the known_hosts line:\n${carol.stderr}`);
+    assert.match(carol.stderr, /listen/, 'stderr warns that the port only listens on 127.0.0.1');
+  });
+
+  test('a read-only guest sees the session but her keystrokes never reach the shell', async () => {
+    guestAttaches('alice');
+    await waitFor('alice to see the session', sees('alice', '[pair]'), 30_000);
+
+    tmux('send-keys', '-t', 'owner:0.0', 'echo owner-$((40+2))', 'Enter');
+    await waitFor('alice to see the owner\'s command run', sees('alice', 'owner-42'), 15_000);
+
+    tmux('send-keys', '-t', 'alice:0.0', 'touch /tmp/alice-was-here', 'Enter');
+    await sleep(1500);
+    assert.equal(await existsInEnv('/tmp/alice-was-here'), false, 'alice\'s command must not run');
+    const owner = screen('owner');
+    assert.ok(!owner.includes('alice-was-here'), `alice's keystrokes reached the owner's shell:\n${owner}`);
+    assert.ok(!screen('alice').includes('ssh-ended='), `alice is still connected:\n${screen('alice')}`);
+  });
+
+  test('a read-write guest types and the command runs', async () => {
+    const bob = await share('bob');
+    assert.equal(bob.readOnly, false);
+    assert.equal(bob.user, 'spoon-guest-bob');
+    guestAttaches('bob');
+    await waitFor('bob to see the session', sees('bob', '[pair]'), 30_000);
+
+    tmux('send-keys', '-t', 'bob:0.0', 'touch /tmp/bob-was-here; echo bob-$((2+3))', 'Enter');
+    await waitFor('the owner to see bob\'s command run', sees('owner', 'bob-5'), 15_000);
+    assert.equal(await existsInEnv('/tmp/bob-was-here'), true, 'bob\'s command ran');
+  });
+
+  test('who lists the owner and both guests with their access', async () => {
+    const clients = await who();
+    const summary = JSON.stringify(clients);
+    assert.equal(clients.length, 3, summary);
+    const owner = clients.find((c) => c.user === 'dev');
+    assert.ok(owner, summary);
+    assert.equal(owner.guest, null);
+    assert.equal(owner.readOnly, false);
+    const alice = clients.find((c) => c.guest === 'alice');
+    assert.ok(alice, summary);
+    assert.equal(alice.user, 'spoon-guest-alice');
+    assert.equal(alice.readOnly, true);
+    const bob = clients.find((c) => c.guest === 'bob');
+    assert.ok(bob, summary);
+    assert.equal(bob.user, 'spoon-guest-bob');
+    assert.equal(bob.readOnly, false);
+
+    const text = await box.spoon(['who', name]);
+    assert.equal(text.code, 0, text.stderr);
+    const lines = text.stdout.split('\n');
+    assert.ok(lines.some((l) => /(^|\s)dev(\s|$)/.test(l) && l.includes('read-write')), text.stdout);
+    assert.ok(lines.some((l) => l.includes('spoon-guest-alice') && l.includes('read-only')), text.stdout);
+    assert.ok(lines.some((l) => l.includes('spoon-guest-bob') && l.includes('read-write')), text.stdout);
+    assert.equal(lines.filter((l) => /read-(only|write)/.test(l)).length, 3, text.stdout);
+  });
+
+  test('a guest key runs no command, forwards no port, and has no sftp', async () => {
+    const alice = shares.alice;
+    assert.ok(alice, 'alice was shared');
+
+    const cmd = run('ssh', [...ssh('alice', alice), 'touch /tmp/cmd-ran'], 20_000);
+    assert.equal(await existsInEnv('/tmp/cmd-ran'), false, `the guest's own command ran (ssh ${cmd.code} ${cmd.signal}: ${cmd.stderr})`);
+
+    // -L: the client listens locally whatever the server allows; the server must refuse the channel.
+    const port = await freePort();
+    const fwd = spawn('ssh', ['-N', '-L', `${port}:localhost:22`, '-o', 'ExitOnForwardFailure=yes', ...ssh('alice', alice)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let fwdErr = '';
+    fwd.stderr.on('data', (d: Buffer) => (fwdErr += d.toString()));
+    let fwdExit: number | null | undefined;
+    fwd.on('close', (code) => (fwdExit = code));
+    try {
+      const seen = await waitFor('ssh -L to listen or exit', async () => {
+        if (fwdExit !== undefined) return { exited: true, data: undefined };
+        const p = await probe(port);
+        return p.connected ? { exited: false, data: p.data } : undefined;
+      }, 10_000);
+      if (seen.exited) assert.notEqual(fwdExit, 0, `ssh -L exited 0: ${fwdErr}`);
+      else assert.equal(seen.data, undefined, `-L forwarded to the env's port 22 (got ${JSON.stringify(seen.data)}); ssh: ${fwdErr}`);
+    } finally {
+      fwd.kill('SIGTERM');
+    }
+
+    // -R: the server refuses the remote listener, so ExitOnForwardFailure ends ssh with an error.
+    const rport = await freePort();
+    const rev = run('ssh', ['-N', '-R', `${rport}:localhost:22`, '-o', 'ExitOnForwardFailure=yes', ...ssh('alice', alice)], 10_000);
+    assert.equal(rev.signal, null, `ssh -R was still running after 10 s: ${rev.stderr}`);
+    assert.notEqual(rev.code, 0, `ssh -R: ${rev.stderr}`);
+
+    const knownHosts = sshOptions('alice', alice);
+    const sftp = run('sftp', ['-b', '/dev/null', ...knownHosts, '-P', String(alice.port), `${alice.user}@${alice.host}`], 20_000);
+    assert.equal(sftp.signal, null, `sftp was still running after 20 s: ${sftp.stderr}`);
+    assert.notEqual(sftp.code, 0, `sftp worked: ${sftp.stdout} ${sftp.stderr}`);
+  });
+
+  test('unshare detaches the guest at once and her key no longer gets in', async () => {
+    const alice = shares.alice;
+    assert.ok(alice, 'alice was shared');
+    const r = await box.spoon(['unshare', name, 'alice']);
+    assert.equal(r.code, 0, r.stderr);
+    await waitFor('alice\'s ssh to end', sees('alice', 'ssh-ended='), 15_000);
+
+    const again = run('ssh', [...ssh('alice', alice), 'true'], 20_000);
+    assert.notEqual(again.code, 0, again.stderr);
+    assert.match(again.stderr, /Permission denied/);
+
+    const clients = await who();
+    assert.equal(clients.find((c) => c.guest === 'alice' || c.user === 'spoon-guest-alice'), undefined, JSON.stringify(clients));
+    assert.ok(clients.find((c) => c.guest === 'bob'), `bob is still connected: ${JSON.stringify(clients)}`);
+  });
+
+  test('bad input: missing or non-key files, clashing or invalid names, unknown guests', async () => {
+    const missing = join(box.dir, 'nope.pub');
+    const notKey = join(box.dir, 'not-a-key.pub');
+    writeFileSync(notKey, 'this is not an ssh public key\n');
+    const cases: { args: string[]; code: number; names?: string }[] = [
+      { args: ['share', name, '--key', missing, '--as', 'dave'], code: 2, names: missing },
+      { args: ['share', name, '--key', notKey, '--as', 'dave'], code: 2, names: notKey },
+      { args: ['share', name, '--key', join(box.dir, 'bob.pub'), '--as', 'bob'], code: 2, names: 'bob' },
+      { args: ['share', name, '--key', join(box.dir, 'carol.pub'), '--as', 'Bad Name'], code: 2 },
+      { args: ['unshare', name, 'nobody-here'], code: 1, names: 'nobody-here' },
+    ];
+    for (const c of cases) {
+      const r = await box.spoon(c.args);
+      const what = `spoon ${c.args.join(' ')} -> ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
+      assert.equal(r.code, c.code, what);
+      const lines = errorLines(r.stderr);
+      assert.equal(lines.length, 1, what);
+      if (c.names) assert.ok(lines[0]?.includes(c.names), `the error names ${c.names}: ${what}`);
+    }
+    const clients = await who();
+    assert.ok(clients.find((c) => c.guest === 'bob' && !c.readOnly), `the clash left bob as he was: ${JSON.stringify(clients)}`);
+  });
+});
