@@ -19,11 +19,17 @@ command -v tmux >/dev/null 2>&1 || need_pkgs+=(tmux)
 command -v ssh >/dev/null 2>&1 || need_pkgs+=(openssh-client)
 command -v curl >/dev/null 2>&1 || need_pkgs+=(curl)
 command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
+# The ssh:// engine test runs its own sshd on loopback; the package's service is not started.
+[ -x /usr/sbin/sshd ] || need_pkgs+=(openssh-server)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "setup-engine: installing ${need_pkgs[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
+  # Keep package scripts from starting services: this script starts what it needs.
+  had_policy=0; [ -e /usr/sbin/policy-rc.d ] && had_policy=1
+  [ $had_policy = 1 ] || printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
   apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+  [ $had_policy = 1 ] || rm -f /usr/sbin/policy-rc.d
 fi
 
 if ping_engine; then

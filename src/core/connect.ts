@@ -4,8 +4,9 @@
  * (stopped, recreated, moved) the connection fails safely against the pinned host
  * key and spoon asks the engine instead.
  */
-import { masterAlive, runAttached, runCaptured, startMaster } from '../ssh/spawn.js';
-import { masterControlArgs, masterArgs, sessionArgs, type Forward, type SshTarget } from '../ssh/args.js';
+import { SSH_BINARY, masterAlive, runAttached, runCaptured, startMaster } from '../ssh/spawn.js';
+import { masterControlArgs, masterArgs, sessionArgs, shellQuote, type Forward, type SshTarget } from '../ssh/args.js';
+import { sshEngineArgs } from '../engine/endpoint.js';
 import { hostAlias } from '../ssh/known-hosts.js';
 import { readEnvState, type EnvState } from '../state/env-state.js';
 import { ensureDir } from '../state/files.js';
@@ -29,6 +30,8 @@ export function sshTarget(ctx: Context, name: string, state: EnvState): SshTarge
     identityFile: ctx.paths.clientKey,
     knownHostsFile: ctx.paths.knownHosts(name),
     controlPath: ctx.paths.controlPath(name, state.containerId),
+    // With an ssh engine the env's sshd listens on that host: go there through ssh.
+    proxyCommand: ctx.endpoint.kind === 'ssh' ? shellQuote([SSH_BINARY, ...sshEngineArgs(ctx.endpoint), '-W', '%h:%p']) : undefined,
   };
 }
 
@@ -55,7 +58,7 @@ export async function connect(ctx: Context, name: string, req: ConnectRequest): 
   let connection: Connection;
   if (ready.access.kind === 'ssh') {
     const target = sshTarget(ctx, name, ready.access.state);
-    const failure = await ensureMaster(ctx, name, target);
+    const failure = await ensureMaster(ctx, name, target, ctx.endpoint.kind === 'ssh');
     if (failure !== undefined) throw sshFailure(ctx, name, failure);
     ctx.timeline.mark('ssh-connect');
     connection = { kind: 'ssh', target };
@@ -67,12 +70,22 @@ export async function connect(ctx: Context, name: string, req: ConnectRequest): 
   return connection;
 }
 
-/** undefined when a master is up (already, or now); otherwise what ssh said. */
-async function ensureMaster(ctx: Context, name: string, target: SshTarget): Promise<string | undefined> {
+/**
+ * undefined when a master is up (already, or now); otherwise what ssh said. Through
+ * an ssh engine the env's port cannot be probed from here, so a freshly started sshd
+ * is given a few tries.
+ */
+async function ensureMaster(ctx: Context, name: string, target: SshTarget, retry = false): Promise<string | undefined> {
   if (await masterAlive(target.controlPath)) return undefined;
   ensureDir(dirname(target.controlPath));
-  const result = await startMaster(masterArgs(target), target.controlPath, ctx.paths.sshLog(name), (l) => ctx.report.debug(l));
-  return result.ok ? undefined : result.stderr || 'ssh failed without a message';
+  const deadline = Date.now() + (retry ? 30_000 : 0);
+  for (;;) {
+    const result = await startMaster(masterArgs(target), target.controlPath, ctx.paths.sshLog(name), (l) => ctx.report.debug(l));
+    if (result.ok) return undefined;
+    const notYet = /connection refused|connection closed|kex_exchange_identification|connection reset|stdio forwarding failed/i.test(result.stderr);
+    if (!notYet || Date.now() > deadline) return result.stderr || 'ssh failed without a message';
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 export interface SessionRequest {

@@ -101,7 +101,8 @@ export async function ensureEnv(ctx: Context, name: string, plan: EnvPlan, ensur
     configHash: hash,
   };
   writeEnvState(ctx.paths.envState(name), state);
-  await waitForSshd(engine, container, state.sshHost, state.sshPort);
+  // Through an ssh engine the port is not reachable from here; the first ssh retries instead.
+  if (ctx.endpoint.kind !== 'ssh') await waitForSshd(engine, container, state.sshHost, state.sshPort);
   ctx.timeline.mark('ssh-ready');
   return { container, created, started, access: { kind: 'ssh', state } };
 }

@@ -10,6 +10,7 @@ import type { EnvPlan } from './plan.js';
 import { hostAlias } from '../ssh/known-hosts.js';
 import { RuntimeError } from '../errors.js';
 import { LABEL } from './labels.js';
+import { sshEngineArgs } from '../engine/endpoint.js';
 
 export interface SshConfigEntry {
   name: string;
@@ -53,6 +54,11 @@ export async function proxyToEnv(ctx: Context, name: string, plan: EnvPlan): Pro
   const ready = await ensureEnv(ctx, name, plan, { explicitSettings: false });
   if (ready.access.kind !== 'ssh') throw new RuntimeError(`${name} has no sshd (its image has none), so ssh cannot reach it`, { hint: `use spoon exec ${name} -- CMD` });
   const { sshHost, sshPort } = ready.access.state;
+  if (ctx.endpoint.kind === 'ssh') {
+    // The env's sshd listens on the engine's host: relay through ssh to it.
+    const { runAttached } = await import('../ssh/spawn.js');
+    return runAttached([...sshEngineArgs(ctx.endpoint), '-W', `${sshHost}:${sshPort}`], (l) => ctx.report.debug(l));
+  }
   return new Promise((resolve, reject) => {
     const sock = tcpConnect({ host: sshHost, port: sshPort });
     sock.once('error', (err) => reject(new RuntimeError(`cannot reach the sshd of ${name} at ${sshHost}:${sshPort}: ${err.message}`)));

@@ -6,7 +6,9 @@ import { UsageError } from '../errors.js';
 
 export type EngineEndpoint =
   | { kind: 'unix'; url: string; socketPath: string }
-  | { kind: 'tcp'; url: string; host: string; port: number; tls: TlsSettings | undefined };
+  | { kind: 'tcp'; url: string; host: string; port: number; tls: TlsSettings | undefined }
+  /** Reached with the system ssh (the user's config, keys and known_hosts) and `docker system dial-stdio` there. */
+  | { kind: 'ssh'; url: string; host: string; user: string | undefined; port: number | undefined };
 
 export interface TlsSettings {
   certPath: string;
@@ -31,7 +33,7 @@ export function resolveEndpoint(flag: string | undefined, env: EndpointEnv): Eng
 export function parseEngineUrl(raw: string, source: string, env: EndpointEnv): EngineEndpoint {
   const bad = (why: string) =>
     new UsageError(`invalid engine URL '${raw}' (from ${source}): ${why}`, {
-      hint: 'use unix:///path/to/docker.sock or tcp://HOST:PORT',
+      hint: 'use unix:///path/to/docker.sock, tcp://HOST:PORT or ssh://[USER@]HOST[:PORT]',
     });
 
   if (raw.startsWith('unix://')) {
@@ -61,9 +63,21 @@ export function parseEngineUrl(raw: string, source: string, env: EndpointEnv): E
   }
 
   if (raw.startsWith('ssh://')) {
-    throw new UsageError(`ssh:// engines are not supported yet ('${raw}' from ${source})`, {
-      hint: 'forward the remote socket yourself (ssh -L /tmp/docker.sock:/var/run/docker.sock HOST) and use --engine unix:///tmp/docker.sock',
-    });
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw bad('not a URL');
+    }
+    if (!url.hostname) throw bad('no host');
+    if (url.pathname !== '/' && url.pathname !== '') throw bad('an ssh engine URL has no path (spoon runs `docker system dial-stdio` there)');
+    return {
+      kind: 'ssh',
+      url: raw,
+      host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+      user: url.username ? decodeURIComponent(url.username) : undefined,
+      port: url.port ? Number(url.port) : undefined,
+    };
   }
   throw bad('unknown scheme');
 }
@@ -73,7 +87,11 @@ function isSet(v: string | undefined): boolean {
   return v !== undefined && v !== '';
 }
 
-/** The host that published ports are reached on: the engine's host for tcp, else loopback. */
+/**
+ * The host that published ports are reached on: the engine's host for a remote tcp
+ * engine, else the listen address. For an ssh engine that address is as seen from
+ * the engine's host, and spoon goes there through ssh (see sshJumpCommand).
+ */
 export function publishedPortHost(endpoint: EngineEndpoint, listen: string): string {
   if (endpoint.kind === 'tcp' && !isLoopback(endpoint.host)) return endpoint.host;
   if (listen === '0.0.0.0' || listen === '::' || listen === '') return '127.0.0.1';
@@ -82,4 +100,9 @@ export function publishedPortHost(endpoint: EngineEndpoint, listen: string): str
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+/** `ssh … HOST` arguments that reach an ssh engine's host with the user's own ssh setup. */
+export function sshEngineArgs(endpoint: Extract<EngineEndpoint, { kind: 'ssh' }>): string[] {
+  return ['-o', 'BatchMode=yes', ...(endpoint.port ? ['-p', String(endpoint.port)] : []), ...(endpoint.user ? ['-l', endpoint.user] : []), endpoint.host];
 }

@@ -14,6 +14,8 @@ export interface SshTarget {
   identityFile: string;
   knownHostsFile: string;
   controlPath: string;
+  /** Reach host:port through this command (an ssh engine's host), instead of directly. */
+  proxyCommand?: string | undefined;
 }
 
 export interface Forward {
@@ -36,6 +38,7 @@ export function connectionOptions(t: SshTarget, agent = false): string[] {
     '-F', 'none',
     '-p', String(t.port),
     '-i', t.identityFile,
+    ...(t.proxyCommand ? o(`ProxyCommand=${t.proxyCommand}`) : []),
     ...o('IdentitiesOnly=yes'),
     ...(agent ? o('ForwardAgent=yes') : [...o('IdentityAgent=none'), ...o('ForwardAgent=no')]),
     ...o(`UserKnownHostsFile=${t.knownHostsFile}`),

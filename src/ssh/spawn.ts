@@ -2,7 +2,7 @@
  * The one place spoon starts processes (the system OpenSSH client). Arguments are
  * arrays, never shell strings; --debug shows the exact, copyable command line.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { shellQuote } from './args.js';
@@ -64,6 +64,12 @@ export async function startMaster(args: string[], controlPath: string, logFile: 
   } finally {
     closeSync(fd);
   }
+}
+
+/** Starts ssh with piped stdio, for a byte stream through it (the engine tunnel). */
+export function spawnPipedSsh(args: string[], observe?: CommandObserver): ChildProcessWithoutNullStreams {
+  observe?.(`ssh command: ${shellQuote([SSH_BINARY, ...args])}`);
+  return spawn(SSH_BINARY, args, { stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
 /** Runs ssh to completion, capturing its output (control commands like `-O exit`). */

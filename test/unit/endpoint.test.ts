@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_ENGINE_URL, parseEngineUrl, publishedPortHost, resolveEndpoint, type EngineEndpoint, type EndpointEnv } from '../../src/engine/endpoint.js';
+import { DEFAULT_ENGINE_URL, parseEngineUrl, publishedPortHost, resolveEndpoint, sshEngineArgs, type EngineEndpoint, type EndpointEnv } from '../../src/engine/endpoint.js';
 import { UsageError } from '../../src/errors.js';
 
 function assertUsageError(fn: () => unknown, parts: string[]): void {
@@ -58,6 +58,8 @@ describe('resolveEndpoint', () => {
       { DOCKER_CERT_PATH: '/c' },
       { kind: 'tcp', url: 'tcp://remote', host: 'remote', port: 2376, tls: { certPath: '/c', verify: false } },
     ],
+    ['ssh host', 'ssh://build.example', {}, { kind: 'ssh', url: 'ssh://build.example', host: 'build.example', user: undefined, port: undefined }],
+    ['ssh user, host and port from DOCKER_HOST', undefined, { DOCKER_HOST: 'ssh://me@10.0.0.5:2222' }, { kind: 'ssh', url: 'ssh://me@10.0.0.5:2222', host: '10.0.0.5', user: 'me', port: 2222 }],
     ['https implies TLS', 'https://remote', { HOME: '/h' }, { kind: 'tcp', url: 'https://remote', host: 'remote', port: 2376, tls: { certPath: '/h/.docker', verify: false } }],
   ];
   for (const [what, flag, env, expected] of cases) {
@@ -74,8 +76,8 @@ describe('resolveEndpoint', () => {
     ['no scheme', 'localhost:2375', {}, ['localhost:2375']],
     ['tcp with a path', 'tcp://h:2375/v1.40', {}, ['tcp://h:2375/v1.40', 'path']],
     ['tcp with a bad port', 'tcp://h:99999', {}, ['tcp://h:99999']],
-    ['ssh not supported', 'ssh://host', {}, ['ssh://host', 'not supported yet', '--engine']],
-    ['ssh from DOCKER_HOST', undefined, { DOCKER_HOST: 'ssh://me@host' }, ['ssh://me@host', 'not supported yet', 'DOCKER_HOST']],
+    ['ssh with a path', 'ssh://host/var/run/docker.sock', {}, ['ssh://host/var/run/docker.sock', '--engine', 'no path']],
+    ['ssh with a path from DOCKER_HOST', undefined, { DOCKER_HOST: 'ssh://me@host/x' }, ['ssh://me@host/x', 'DOCKER_HOST']],
   ];
   for (const [what, flag, env, parts] of bad) {
     test(`rejects ${what}`, () => {
@@ -85,6 +87,17 @@ describe('resolveEndpoint', () => {
 
   test('parseEngineUrl names the given source', () => {
     assertUsageError(() => parseEngineUrl('unix://x', 'config file', {}), ["'unix://x'", 'config file']);
+  });
+});
+
+describe('sshEngineArgs', () => {
+  test('reaches the engine host with the user\'s ssh setup, never prompting', () => {
+    const e = resolveEndpoint('ssh://me@h:2222', {});
+    assert.ok(e.kind === 'ssh');
+    assert.deepEqual(sshEngineArgs(e), ['-o', 'BatchMode=yes', '-p', '2222', '-l', 'me', 'h']);
+    const plain = resolveEndpoint('ssh://h', {});
+    assert.ok(plain.kind === 'ssh');
+    assert.deepEqual(sshEngineArgs(plain), ['-o', 'BatchMode=yes', 'h']);
   });
 });
 

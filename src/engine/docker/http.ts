@@ -47,11 +47,13 @@ export type UpgradeResponse =
 interface Transport {
   request: typeof http.request;
   agent: http.Agent;
+  target: { socketPath: string } | { host: string; port: number };
 }
 
 export class DockerHttp {
   private apiPrefix: Promise<string> | undefined;
   private transport: Promise<Transport> | undefined;
+  private tunnel: { lastError(): string | undefined } | undefined;
 
   constructor(
     readonly endpoint: EngineEndpoint,
@@ -62,7 +64,15 @@ export class DockerHttp {
   private connection(): Promise<Transport> {
     this.transport ??= (async () => {
       const endpoint = this.endpoint;
-      if (endpoint.kind !== 'tcp' || !endpoint.tls) return { request: http.request, agent: new http.Agent({ keepAlive: true }) };
+      const plain = { request: http.request, agent: new http.Agent({ keepAlive: true }) };
+      if (endpoint.kind === 'unix') return { ...plain, target: { socketPath: endpoint.socketPath } };
+      if (endpoint.kind === 'ssh') {
+        const { openSshTunnel } = await import('./ssh-tunnel.js');
+        const tunnel = await openSshTunnel(endpoint, this.observe);
+        this.tunnel = tunnel;
+        return { ...plain, target: { socketPath: tunnel.socketPath } };
+      }
+      if (!endpoint.tls) return { ...plain, target: { host: endpoint.host, port: endpoint.port } };
       const https = await import('node:https');
       const dir = endpoint.tls.certPath;
       const read = (f: string) => {
@@ -75,7 +85,7 @@ export class DockerHttp {
         }
       };
       const agent = new https.Agent({ keepAlive: true, ca: read('ca.pem'), cert: read('cert.pem'), key: read('key.pem'), rejectUnauthorized: endpoint.tls.verify });
-      return { request: https.request as unknown as typeof http.request, agent };
+      return { request: https.request as unknown as typeof http.request, agent, target: { host: endpoint.host, port: endpoint.port } };
     })();
     return this.transport;
   }
@@ -132,7 +142,7 @@ export class DockerHttp {
   private raw(method: string, path: string, options: RequestOptions): Promise<EngineResponse>;
   private raw(method: string, path: string, options: RequestOptions, upgrade: true): Promise<UpgradeResponse>;
   private async raw(method: string, path: string, options: RequestOptions, upgrade = false): Promise<EngineResponse | UpgradeResponse> {
-    const { request, agent } = await this.connection();
+    const { request, agent, target } = await this.connection();
     const started = performance.now();
     const query = encodeQuery(options.query);
     const headers: Record<string, string> = { ...options.headers };
@@ -145,10 +155,6 @@ export class DockerHttp {
     }
     if (Buffer.isBuffer(payload)) headers['content-length'] = String(payload.length);
 
-    const target =
-      this.endpoint.kind === 'unix'
-        ? { socketPath: this.endpoint.socketPath }
-        : { host: this.endpoint.host, port: this.endpoint.port };
     return new Promise<EngineResponse | UpgradeResponse>((resolve, reject) => {
       const req = request({ ...target, agent, method, path: path + query, headers }, (res) => {
         this.observe?.(`engine ${method} ${path}${query} -> ${res.statusCode} (${Math.round(performance.now() - started)} ms)`);
@@ -184,7 +190,8 @@ export class DockerHttp {
           ? 'the connection was reset (if the engine uses TLS, set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH)'
           : 'the connection was reset',
     };
-    const reason = (err.code && why[err.code]) ?? err.message;
+    // Through ssh, what ssh said (host key, auth, no docker there) is the real reason.
+    const reason = this.tunnel?.lastError() ?? (err.code && why[err.code]) ?? err.message;
     return new EngineUnreachableError(`cannot reach the engine at ${this.endpoint.url}: ${reason}`, {
       hint: 'run `spoon doctor` to check the engine, or point --engine / DOCKER_HOST at one',
       cause: err,
