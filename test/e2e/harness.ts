@@ -78,12 +78,14 @@ export class Sandbox {
     return r;
   }
 
-  async cleanup(): Promise<void> {
+  /** Removes this run's containers and volumes from the engine on `socketPath` (Docker's by default), then the state dir. */
+  async cleanup(socketPath = SOCKET): Promise<void> {
+    const call = <T>(method: string, path: string) => apiAt<T>(socketPath, method, path);
     const filters = encodeURIComponent(JSON.stringify({ label: [this.label] }));
-    const containers = (await api<{ Id: string }[]>('GET', `/containers/json?all=1&filters=${filters}`)).body ?? [];
-    await Promise.all(containers.map((c) => api('DELETE', `/containers/${c.Id}?force=1`)));
-    const volumes = (await api<{ Volumes: { Name: string }[] | null }>('GET', `/volumes?filters=${filters}`)).body?.Volumes ?? [];
-    await Promise.all(volumes.map((v) => api('DELETE', `/volumes/${v.Name}`)));
+    const containers = (await call<{ Id: string }[]>('GET', `/containers/json?all=1&filters=${filters}`)).body ?? [];
+    await Promise.all(containers.map((c) => call('DELETE', `/containers/${c.Id}?force=1`)));
+    const volumes = (await call<{ Volumes: { Name: string }[] | null }>('GET', `/volumes?filters=${filters}`)).body?.Volumes ?? [];
+    await Promise.all(volumes.map((v) => call('DELETE', `/volumes/${v.Name}`)));
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
@@ -113,10 +115,15 @@ async function requireEngine(): Promise<void> {
 
 /** A minimal Engine API client for assertions, independent of spoon's. */
 export function api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T | undefined }> {
+  return apiAt<T>(SOCKET, method, path, body);
+}
+
+/** api() against the engine on another unix socket (e.g. Podman's). */
+export function apiAt<T = unknown>(socketPath: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T | undefined }> {
   return new Promise((resolvePromise, reject) => {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const req = http.request(
-      { socketPath: SOCKET, method, path, headers: payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {} },
+      { socketPath, method, path, headers: payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {} },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

@@ -181,7 +181,7 @@ export class DockerEngine implements Engine {
       if (!created) throw new RuntimeError(`creating container ${spec.name}: the engine returned no id`);
       return created.Id;
     } catch (err) {
-      if (err instanceof EngineApiError && err.status === 409) throw new ContainerNameConflict(spec.name);
+      if (isNameConflict(err)) throw new ContainerNameConflict(spec.name);
       throw err;
     }
   }
@@ -355,6 +355,12 @@ export class DockerEngine implements Engine {
     const res = await this.http.request(method, path, what, options);
     await readText(res.body);
   }
+}
+
+/** Docker answers a taken name with 409; Podman 4 with 500 "... name "x" is already in use ...". */
+function isNameConflict(err: unknown): boolean {
+  if (!(err instanceof EngineApiError)) return false;
+  return err.status === 409 || (err.status === 500 && /name .* is already in use/.test(err.engineMessage));
 }
 
 /** tar-stream is loaded only by the calls that move archives, not by list or inspect. */

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Installs Podman, starts its Docker-compatible API service on
+# /run/spoon-podman/podman.sock, and copies spoon's default image into it from the
+# Docker engine (no registry, no build). Run after setup-engine.sh. Every step is
+# skipped when already done, so this is cheap on a machine that has run it before.
+# Recipe: shared/docker-offline.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SOCK_DIR=/run/spoon-podman
+SOCK=$SOCK_DIR/podman.sock
+DOCKER_SOCK=/var/run/docker.sock
+STATE=${SPOON_ENGINE_STATE:-/var/lib/spoon-ci}
+CONF=$STATE/podman-containers.conf
+mkdir -p "$STATE" "$SOCK_DIR"
+
+ping_podman() {
+  curl -fsS --max-time 2 --unix-socket "$SOCK" http://localhost/_ping >/dev/null 2>&1
+}
+
+if ! command -v podman >/dev/null 2>&1; then
+  echo "setup-podman: installing podman"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq podman >/dev/null
+fi
+
+# The sandbox's hard rlimits are lower than Podman's defaults; containers start only
+# when the defaults fit. Its own file, so /etc/containers stays as the package left it.
+conf_text='[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=1000:1000"]'
+if [ "$(cat "$CONF" 2>/dev/null)" != "$conf_text" ]; then
+  printf '%s\n' "$conf_text" >"$CONF"
+  echo "setup-podman: wrote $CONF"
+fi
+export CONTAINERS_CONF=$CONF
+
+if ping_podman; then
+  echo "setup-podman: podman already answers on $SOCK"
+else
+  echo "setup-podman: starting podman system service (log: $STATE/podman.log)"
+  rm -f "$SOCK"
+  nohup podman system service --time=0 "unix://$SOCK" >"$STATE/podman.log" 2>&1 &
+  for _ in $(seq 1 60); do
+    ping_podman && break
+    sleep 0.5
+  done
+  ping_podman || { echo "setup-podman: podman did not answer within 30 s"; tail -n 30 "$STATE/podman.log"; exit 1; }
+  echo "setup-podman: podman is up"
+fi
+
+# spoon's default image, as built on Docker: the newest spoon-default:HASH it lists.
+if [ ! -f dist/spoon.js ]; then
+  [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error
+  npm run build >/dev/null
+fi
+default_tag() {
+  DOCKER_HOST=unix://$DOCKER_SOCK node dist/spoon.js images --json | node -e '
+    let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+      const imgs = JSON.parse(s).filter((i) => i.ref.startsWith("spoon-default:"));
+      imgs.sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
+      if (imgs[0]) console.log(imgs[0].ref);
+    });'
+}
+tag=$(default_tag)
+if [ -z "$tag" ]; then
+  echo "setup-podman: building spoon's default image on Docker (~30 s)"
+  seed_state=$(mktemp -d)
+  trap 'rm -rf "$seed_state"' EXIT
+  # A seed env left by an interrupted run would be reused; remove it first.
+  XDG_STATE_HOME=$seed_state DOCKER_HOST=unix://$DOCKER_SOCK node dist/spoon.js destroy podman-seed -f --volumes >/dev/null 2>&1 || true
+  XDG_STATE_HOME=$seed_state DOCKER_HOST=unix://$DOCKER_SOCK node dist/spoon.js up podman-seed -N
+  XDG_STATE_HOME=$seed_state DOCKER_HOST=unix://$DOCKER_SOCK node dist/spoon.js destroy podman-seed -f --volumes
+  rm -rf "$seed_state"
+  tag=$(default_tag)
+  [ -n "$tag" ] || { echo "setup-podman: spoon built no spoon-default image"; exit 1; }
+fi
+
+if podman image exists "$tag"; then
+  echo "setup-podman: $tag already in podman"
+else
+  echo "setup-podman: copying $tag from Docker into podman"
+  # Through the Engine API, so neither docker CLI on PATH matters.
+  curl -fsS --unix-socket "$DOCKER_SOCK" "http://localhost/images/get?names=$tag" | podman load -q
+  podman image exists "$tag" || { echo "setup-podman: $tag missing in podman after the load"; exit 1; }
+fi
+echo "setup-podman: ready ($tag on $SOCK)"
