@@ -9,7 +9,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, SOCKET, host, useSandbox } from './harness.js';
+import { ROOT, SOCKET, api, defaultImageTag, host, useSandbox } from './harness.js';
 
 const box = useSandbox();
 const name = box.name('engine');
@@ -83,6 +83,25 @@ describe('engine endpoints and reporting', () => {
     const ex = await box.spoon(['exec', name, '--', 'hostname'], { env: { DOCKER_HOST: tcpUrl } });
     assert.equal(ex.code, 0, ex.stderr);
     assert.equal(ex.stdout.trim(), name);
+  });
+
+  test('DOCKER_HOST=tcp:// also builds: the build context goes to the remote engine', async () => {
+    const dir = join(box.dir, 'tcpbuild');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'Dockerfile'), `FROM ${await defaultImageTag()}\nCOPY marker.txt /etc/tcp-built\nLABEL test.spoon.run=${box.runId}\n`);
+    writeFileSync(join(dir, 'marker.txt'), 'built through tcp\n');
+    const tag = `spoon-test-tcpbuild:${box.runId}`;
+    const built = await box.spoon(['build', dir, '-t', tag], { env: { DOCKER_HOST: tcpUrl } });
+    assert.equal(built.code, 0, built.stderr);
+    const n = box.name('tcpbuilt');
+    try {
+      const up = await box.spoon(['up', n, '-N', '--label', box.label, '--image', tag], { env: { DOCKER_HOST: tcpUrl } });
+      assert.equal(up.code, 0, up.stderr);
+      assert.equal((await box.spoon(['exec', n, '--', 'cat', '/etc/tcp-built'], { env: { DOCKER_HOST: tcpUrl } })).stdout, 'built through tcp\n');
+    } finally {
+      await box.spoon(['destroy', n, '-f', '--volumes'], { env: { DOCKER_HOST: tcpUrl } });
+      await api('DELETE', `/images/${tag}?force=1`);
+    }
   });
 
   test('a TLS engine (DOCKER_TLS_VERIFY + DOCKER_CERT_PATH) is reached with the client certificate and verified', async () => {

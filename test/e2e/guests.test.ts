@@ -9,11 +9,11 @@
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { RunResult } from './harness.js';
-import { SPOON, freePort, host, sleep, useSandbox, waitFor } from './harness.js';
+import { SPOON, api, freePort, host, inspect, sleep, useSandbox, waitFor } from './harness.js';
 
 const box = useSandbox();
 const name = box.name('guests');
@@ -284,5 +284,41 @@ describe('pairing guests', () => {
     }
     const clients = await who();
     assert.ok(clients.find((c) => c.guest === 'bob' && !c.readOnly), `the clash left bob as he was: ${JSON.stringify(clients)}`);
+  });
+});
+
+describe('sharing needs tmux 3.3', () => {
+  test('an image whose tmux is older than 3.3: a clear refusal naming the fallback, no guest made', async () => {
+    // spoon's image with a `tmux` first on PATH that reports 3.2a, committed as a test image.
+    const base = box.name('oldtmuxbase');
+    await box.up(base);
+    const img = (await inspect(`spoon-${base}`))?.Config.Image ?? '';
+    const made = await api<{ Id: string }>('POST', '/containers/create', {
+      Image: img,
+      Entrypoint: ['/bin/sh', '-c', 'printf "#!/bin/sh\\n[ \\"\\$1\\" = -V ] && exec echo tmux 3.2a\\nexec /usr/bin/tmux \\"\\$@\\"\\n" > /usr/local/bin/tmux && chmod 755 /usr/local/bin/tmux'],
+      Cmd: [],
+      Labels: { 'test.spoon.run': box.runId },
+    });
+    const id = made.body?.Id ?? '';
+    await api('POST', `/containers/${id}/start`);
+    await api('POST', `/containers/${id}/wait`);
+    const tag = `spoon-test-oldtmux:${box.runId}`;
+    assert.equal((await api('POST', `/commit?container=${id}&repo=spoon-test-oldtmux&tag=${box.runId}`)).status, 201);
+    const n = box.name('oldtmux');
+    try {
+      await box.up(n, ['--image', tag]);
+      const keyDir = join(box.dir, 'oldtmux-key');
+      mkdirSync(keyDir, { recursive: true });
+      assert.equal(host('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(keyDir, 'k')]).code, 0);
+      const r = await box.spoon(['share', n, '--key', join(keyDir, 'k.pub'), '--as', 'carl', '--read-only']);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /^spoon: .* has tmux 3\.2a; sharing needs tmux 3\.3 or newer \(server-access\), so no guest was added$/m);
+      assert.match(r.stderr, /^hint: .*spoon NAME/m, 'names the fallback');
+      assert.notEqual((await box.spoon(['exec', n, '--', 'id', 'spoon-guest-carl'])).code, 0, 'no guest account was made');
+    } finally {
+      await box.spoon(['destroy', n, '-f', '--volumes']);
+      await api('DELETE', `/containers/${id}?force=1`);
+      await api('DELETE', `/images/${tag}?force=1`);
+    }
   });
 });
