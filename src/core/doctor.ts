@@ -7,6 +7,11 @@ import { defaultImageTag } from '../images/default-image.js';
 import { runCaptured } from '../ssh/spawn.js';
 import { describeCause } from '../errors.js';
 import type { Context } from './context.js';
+import { LABEL } from './labels.js';
+import { HOST_KEY } from './provision.js';
+import { sshBanner } from './wait-sshd.js';
+import { publishedPortHost } from '../engine/endpoint.js';
+import { readIfExists } from '../state/files.js';
 
 export interface Check {
   name: string;
@@ -16,7 +21,36 @@ export interface Check {
 }
 
 export async function runDoctor(ctx: Context): Promise<Check[]> {
-  return Promise.all([checkEngine(ctx), checkSshClient(), checkClientKey(ctx), checkDefaultImage(ctx)]);
+  const base = await Promise.all([checkEngine(ctx), checkSshClient(), checkClientKey(ctx), checkDefaultImage(ctx)]);
+  return [...base, ...(base[0]?.ok ? await checkEnvs(ctx) : [])];
+}
+
+/** Each env: its container's state, whether its sshd answers, and whether its host key is the pinned one. */
+async function checkEnvs(ctx: Context): Promise<Check[]> {
+  const engine = await ctx.engine();
+  const containers = await engine.listContainers({ [LABEL.name]: true });
+  return Promise.all(
+    containers.map(async (c): Promise<Check> => {
+      const env = c.labels[LABEL.name] ?? c.name;
+      const check = (ok: boolean, detail: string, fix?: string): Check => ({ name: `env ${env}`, ok, detail, ...(fix ? { fix } : {}) });
+      if (c.state === 'dead' || c.state === 'restarting') return check(false, `the container is ${c.state}`, `spoon restart ${env}, or recreate it: spoon destroy ${env} && spoon up ${env} (volumes are kept)`);
+      if (c.state !== 'running') return check(true, `${c.state}; \`spoon ${env}\` starts it`);
+      if (c.labels[LABEL.connect] === 'exec') return check(true, 'running; entered through the engine (its image has no sshd)');
+      const ssh = c.ports.find((p) => p.container === 22 && p.protocol === 'tcp');
+      if (!ssh?.host) return check(false, 'running, but it publishes no ssh port', `recreate it: spoon destroy ${env} && spoon up ${env}`);
+      const pinned = readIfExists(ctx.paths.knownHosts(env))?.trim().split(/\s+/).slice(1, 3).join(' ');
+      const presented = (await engine.readFile(c.id, `${HOST_KEY}.pub`))?.toString('utf8').trim().split(/\s+/).slice(0, 2).join(' ');
+      if (pinned && presented && pinned !== presented) {
+        return check(false, `its host key does not match the one spoon pinned in ${ctx.paths.knownHosts(env)}`, `if you trust this engine, recreate it: spoon destroy ${env} && spoon up ${env} (volumes are kept)`);
+      }
+      // Through an ssh engine the port is only reachable from that host.
+      if (ctx.endpoint.kind !== 'ssh') {
+        const host = publishedPortHost(ctx.endpoint, ssh.hostIp ?? '127.0.0.1');
+        if (!(await sshBanner(host, ssh.host, 2000))) return check(false, `running, but its sshd does not answer on ${host}:${ssh.host}`, `spoon restart ${env}`);
+      }
+      return check(true, `running; sshd answers on port ${ssh.host}${pinned ? ', host key matches the pin' : '; host key not pinned here yet (the next `spoon ' + env + '` pins it)'}`);
+    }),
+  );
 }
 
 async function checkEngine(ctx: Context): Promise<Check> {

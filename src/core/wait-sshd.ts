@@ -37,7 +37,7 @@ export async function waitForSshd(engine: Engine, c: ContainerInfo, host: string
 }
 
 /** True when something on host:port greets with an SSH banner (a port proxy alone does not). */
-function sshBanner(host: string, port: number, timeoutMs: number): Promise<boolean> {
+export function sshBanner(host: string, port: number, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     const sock = connect({ host, port });
     const done = (ok: boolean) => {

@@ -161,15 +161,40 @@ describe('engine endpoints and reporting', () => {
     assert.match(text.stdout, /^spoon-default:\S+\s+[0-9a-f]{12}/m);
   });
 
-  test('doctor reports the engine and ssh client; --version prints the package version', async () => {
+  test('doctor reports the engine, the ssh client and each env; --version prints the package version', async () => {
+    await box.spoon(['up', name, '-N', '--label', box.label]);
     const doc = await box.spoon(['doctor', '--json']);
-    assert.equal(doc.code, 0, doc.stdout + doc.stderr);
-    const checks = JSON.parse(doc.stdout) as { name: string; ok: boolean; detail: string }[];
-    assert.match(checks.find((c) => c.name === 'engine')?.detail ?? '', /(Docker|Podman) .* \(API 1\.\d+\)/);
+    // Other envs on the engine may have their own problems: look at this run's only.
+    const checks = JSON.parse(doc.stdout) as { name: string; ok: boolean; detail: string; fix?: string }[];
+    assert.match(checks.find((c) => c.name === 'engine')?.detail ?? '', /(Docker|Podman) .* \(API 1\.\d+\), storage driver \S+/);
     assert.match(checks.find((c) => c.name === 'ssh client')?.detail ?? '', /OpenSSH/);
-    const bad = await box.spoon(['--engine', 'unix:///nonexistent.sock', 'doctor']);
-    assert.equal(bad.code, 1);
-    assert.match(bad.stdout, /FAIL engine: cannot reach the engine/);
+    const mine = checks.find((c) => c.name === `env ${name}`);
+    assert.equal(mine?.ok, true, JSON.stringify(mine));
+    assert.match(mine?.detail ?? '', /sshd answers on port \d+, host key matches the pin/);
+
+    // A pin that does not match what the env presents is a problem, with a fix.
+    const file = join(box.stateHome, 'spoon', 'envs', name, 'known_hosts');
+    const good = readFileSync(file, 'utf8');
+    const other = readFileSync(join(box.stateHome, 'spoon', 'id_ed25519.pub'), 'utf8').split(' ');
+    writeFileSync(file, `spoon-${name} ${other[0]} ${other[1]}\n`);
+    try {
+      const bad = await box.spoon(['doctor', '--json']);
+      assert.equal(bad.code, 1);
+      const now = (JSON.parse(bad.stdout) as { name: string; ok: boolean; detail: string; fix?: string }[]).find((c) => c.name === `env ${name}`);
+      assert.equal(now?.ok, false);
+      assert.match(now?.detail ?? '', /host key does not match the one spoon pinned/);
+      assert.match(now?.fix ?? '', /spoon destroy .* && spoon up/);
+    } finally {
+      writeFileSync(file, good);
+    }
+    assert.equal((await box.spoon(['stop', name])).code, 0);
+    const stopped = (JSON.parse((await box.spoon(['doctor', '--json'])).stdout) as { name: string; ok: boolean; detail: string }[]).find((c) => c.name === `env ${name}`);
+    assert.equal(stopped?.ok, true);
+    assert.match(stopped?.detail ?? '', /^stopped; `spoon .*` starts it$/);
+
+    const unreachable = await box.spoon(['--engine', 'unix:///nonexistent.sock', 'doctor']);
+    assert.equal(unreachable.code, 1);
+    assert.match(unreachable.stdout, /FAIL engine: cannot reach the engine/);
 
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
     assert.equal((await box.spoon(['--version'])).stdout, `${pkg.version}\n`);

@@ -88,13 +88,12 @@ export class DockerEngine implements Engine {
   }
 
   async describe(): Promise<string> {
-    const v = await this.http.json<{ Version: string; ApiVersion: string; Components?: { Name: string }[] }>(
-      'GET',
-      '/version',
-      'reading the engine version',
-    );
+    const [v, info] = await Promise.all([
+      this.http.json<{ Version: string; ApiVersion: string; Components?: { Name: string }[] }>('GET', '/version', 'reading the engine version'),
+      this.http.json<{ Driver?: string }>('GET', '/info', 'reading the engine info'),
+    ]);
     const product = v?.Components?.some((c) => /podman/i.test(c.Name)) ? 'Podman' : 'Docker';
-    return `${product} ${v?.Version ?? '?'} (API ${v?.ApiVersion ?? '?'})`;
+    return `${product} ${v?.Version ?? '?'} (API ${v?.ApiVersion ?? '?'}), storage driver ${info?.Driver ?? '?'}`;
   }
 
   async listContainers(labels: Record<string, string | true>): Promise<ContainerInfo[]> {
