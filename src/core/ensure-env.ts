@@ -159,9 +159,10 @@ async function createEnv(ctx: Context, engine: Engine, name: string, plan: EnvPl
         ctx.report.info(
           `image '${image.ref}' has no sshd: spoon enters ${name} through the engine${fit.user ? '' : ` as ${user ?? "the image's user"} (it has no user '${options.user}')`}; pairing guests, ssh-config and ssh forwards need sshd in the image`,
         );
-        id = await createContainer(engine, containerSpec(name, cname, image, plan, hash, { kind: 'exec', user, tmux: fit.tmux }));
-        const owner = fit.user ?? { uid: 0, gid: 0, home: '/root' };
-        const copied = options.copy.length ? copyEntries(options.copy, { ...owner, home: fit.user ? home : owner.home }) : { dirs: [], files: [] };
+        // `~` (persist, copy) is the home of whoever sessions run as: root when the image names nobody.
+        const owner = (fit.passwd && findPasswdEntry(fit.passwd, user ?? 'root')) || { uid: 0, gid: 0, home: '/root' };
+        id = await createContainer(engine, containerSpec(name, cname, image, plan, hash, { kind: 'exec', user, tmux: fit.tmux, home: owner.home }));
+        const copied = options.copy.length ? copyEntries(options.copy, owner) : { dirs: [], files: [] };
         dirs = copied.dirs;
         files = [...copied.files, provisionedMarker()];
       }
@@ -205,12 +206,12 @@ async function ownerOf(engine: Engine, id: string, user: string, home: string): 
   return { uid: entry.uid, gid: entry.gid, home };
 }
 
-type SpecMode = { kind: 'ssh' } | { kind: 'exec'; user: string | undefined; tmux: boolean };
+type SpecMode = { kind: 'ssh' } | { kind: 'exec'; user: string | undefined; tmux: boolean; home: string };
 
 function containerSpec(name: string, cname: string, image: ImageRef, plan: EnvPlan, hash: string, mode: SpecMode): ContainerSpec {
   const options = plan.options;
   const dc = plan.devcontainer;
-  const home = homeOf(options.user);
+  const home = mode.kind === 'exec' ? mode.home : homeOf(options.user);
   const exec = mode.kind === 'exec';
   return {
     name: cname,
@@ -260,6 +261,8 @@ interface ImageFit {
   tmux: boolean;
   /** The login user's passwd entry; undefined if the image lacks the user (or when known to fit). */
   user: { uid: number; gid: number; home: string } | undefined;
+  /** The image's /etc/passwd, when it was read. */
+  passwd: string | undefined;
 }
 
 /**
@@ -270,13 +273,14 @@ interface ImageFit {
  */
 async function imageFit(ctx: Context, engine: Engine, id: string, image: ImageRef, user: string): Promise<ImageFit> {
   const marker = ctx.paths.imageFits(image.id, user);
-  if ((image.isDefault && user === 'dev') || readIfExists(marker) !== undefined) return { sshd: true, tmux: true, user: undefined };
+  if ((image.isDefault && user === 'dev') || readIfExists(marker) !== undefined) return { sshd: true, tmux: true, user: undefined, passwd: undefined };
   const [hasSshd, tmuxFound, passwd] = await Promise.all([
     engine.pathExists(id, SSHD_BINARY),
     Promise.all(TMUX_PATHS.map((p) => engine.pathExists(id, p))),
     engine.readFile(id, '/etc/passwd'),
   ]);
-  const fit = { sshd: hasSshd, tmux: tmuxFound.some(Boolean), user: passwd ? findPasswdEntry(passwd.toString('utf8'), user) : undefined };
+  const passwdText = passwd?.toString('utf8');
+  const fit = { sshd: hasSshd, tmux: tmuxFound.some(Boolean), user: passwdText ? findPasswdEntry(passwdText, user) : undefined, passwd: passwdText };
   if (!fit.sshd) return fit;
   if (!fit.tmux) {
     throw new RuntimeError(`image '${image.ref}' has sshd but no tmux; spoon attaches to tmux over ssh`, {

@@ -47,6 +47,16 @@ describe('images without sshd', () => {
     assert.match(again.stdout, /^12\./);
   });
 
+  test("the home volume is the session user's home (root's here) and survives destroy", async () => {
+    const mounts = (await api<{ Mounts: { Name?: string; Destination: string }[] }>('GET', `/containers/spoon-${name}/json`)).body?.Mounts ?? [];
+    assert.equal(mounts.find((m) => m.Name === `spoon-${name}-home`)?.Destination, '/root');
+    const w = await box.spoon(['exec', name, '--', 'sh', '-c', 'echo kept > ~/work.txt; echo $HOME']);
+    assert.equal(w.stdout, '/root\n', w.stderr);
+    assert.equal((await box.spoon(['destroy', name, '-f'])).code, 0);
+    await box.up(name, ['--image', 'debian:bookworm']);
+    assert.equal((await box.spoon(['exec', name, '--', 'cat', '/root/work.txt'])).stdout, 'kept\n');
+  });
+
   test('an interactive attach gets a login shell on a terminal (no tmux in the image)', async () => {
     const env = box.env();
     const r = tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'a', '-x', '120', '-y', '30', `env XDG_STATE_HOME='${env.XDG_STATE_HOME}' HOME='${env.HOME}' '${process.execPath}' '${SPOON}' ${name}; echo "spoon-exit=$?"; sleep 30`);
