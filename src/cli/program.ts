@@ -59,6 +59,7 @@ docker-spoon's flags still work: -l (list), -d NAME (destroy), -n NAME (ports),
       .description('create the env if missing, start it if stopped, and attach to its tmux session')
       .argument('<NAME>', 'environment name')
       .option('-N, --no-attach', 'stop once the env is ready, without attaching')
+      .option('--yes', 'if the env is broken, recreate its container without asking (its volumes are kept)')
       .addOption(new Option('--nologin', "docker-spoon's name for --no-attach").hideHelp()),
     true,
   ).action(run(async () => (await import('./commands/up.js')).upCommand));
@@ -69,7 +70,8 @@ docker-spoon's flags still work: -l (list), -d NAME (destroy), -n NAME (ports),
       .description('run a command in the env (creating or starting it if needed); exits with its status')
       .argument('<NAME>', 'environment name')
       .argument('<CMD...>', 'the command and its arguments, passed exactly as given')
-      .usage('[options] NAME [--] CMD...'),
+      .usage('[options] NAME [--] CMD...')
+      .option('--yes', 'if the env is broken, recreate its container without asking (its volumes are kept)'),
     false,
   ).action(run(async () => (await import('./commands/exec.js')).execCommand));
 

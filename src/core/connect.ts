@@ -14,9 +14,13 @@ import { dirname } from 'node:path';
 import { RuntimeError } from '../errors.js';
 import type { Context } from './context.js';
 import { planHash, type EnvPlan } from './plan.js';
+import type { ConfirmRecreate } from './heal.js';
+import { SshdUnavailableError } from './wait-sshd.js';
 
 export interface ConnectRequest {
   plan: EnvPlan;
+  /** How to ask before recreating a broken env (healing); undefined: nobody can be asked. */
+  confirmRecreate?: ConfirmRecreate;
   /** A creation setting was configured (file, env var, flag): worth comparing with the env's. */
   explicitSettings: boolean;
 }
@@ -54,17 +58,19 @@ export async function connect(ctx: Context, name: string, req: ConnectRequest): 
 
   // Loaded only off the fast path: creating and provisioning is most of spoon's code.
   const { ensureEnv } = await import('./ensure-env.js');
-  const ready = await ensureEnv(ctx, name, req.plan, { explicitSettings: req.explicitSettings });
-  let connection: Connection;
-  if (ready.access.kind === 'ssh') {
+  const attempt = async () => {
+    const ready = await ensureEnv(ctx, name, req.plan, { explicitSettings: req.explicitSettings });
+    if (ready.access.kind !== 'ssh') {
+      return { ready, connection: { kind: 'exec', containerId: ready.container.id, user: ready.access.user, tmux: ready.access.tmux } as Connection };
+    }
     const target = sshTarget(ctx, name, ready.access.state);
     const failure = await ensureMaster(ctx, name, target, ctx.endpoint.kind === 'ssh');
     if (failure !== undefined) throw sshFailure(ctx, name, failure);
     ctx.timeline.mark('ssh-connect');
-    connection = { kind: 'ssh', target };
-  } else {
-    connection = { kind: 'exec', containerId: ready.container.id, user: ready.access.user, tmux: ready.access.tmux };
-  }
+    return { ready, connection: { kind: 'ssh', target } as Connection };
+  };
+  const { withHealing } = await import('./heal.js');
+  const { ready, connection } = await withHealing(ctx, name, req.plan, req.confirmRecreate, () => closeMaster(ctx, name), attempt);
   const { runSetupCommands } = await import('./setup-commands.js');
   await runSetupCommands(ctx, name, req.plan, ready, (command) => runCommand(ctx, connection, { command, tty: false, forwards: [], forwardAgent: false }));
   return connection;
@@ -135,7 +141,8 @@ function sshFailure(ctx: Context, name: string, stderr: string): RuntimeError {
       hint: `spoon's key is ${ctx.paths.clientKey}; recreate the env if it was made by another user: spoon destroy ${name} && spoon up ${name}`,
     });
   }
-  return new RuntimeError(`cannot connect to ${name} over ssh: ${firstLine(stderr)}`, { hint: 'run with --debug to see the ssh command line' });
+  // Refused, closed, timed out: the env's sshd is not there; healing may help.
+  return new SshdUnavailableError(`cannot connect to ${name} over ssh: ${firstLine(stderr)}`, { hint: 'run with --debug to see the ssh command line' });
 }
 
 function firstLine(text: string): string {

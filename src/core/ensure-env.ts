@@ -23,7 +23,7 @@ import { containerName, hostnameFor, persistVolumeName } from './names.js';
 import { planHash, type EnvPlan } from './plan.js';
 import { containerPath, copyEntries } from './copy-files.js';
 import { ENTRYPOINT, HOST_KEY, KEEPALIVE_ENTRYPOINT, PROVISIONED, SSHD_BINARY, TMUX_PATHS, findPasswdEntry, provisionedMarker, provisioningFiles } from './provision.js';
-import { waitForSshd } from './wait-sshd.js';
+import { stoppedError, waitForSshd } from './wait-sshd.js';
 import { undoOnFailure } from './undo.js';
 
 /** How spoon enters the env: its own sshd, or the engine's exec when the image has no sshd. */
@@ -88,6 +88,8 @@ export async function ensureEnv(ctx: Context, name: string, plan: EnvPlan, ensur
     lock.release();
   }
 
+  // It died right after starting (its sshd could not run): something healing may fix.
+  if (container.state !== 'running') throw await stoppedError(engine, container);
   const ssh = container.ports.find((p) => p.container === 22 && p.protocol === 'tcp');
   if (!ssh?.host) {
     throw new RuntimeError(`${name} publishes no ssh port`, { hint: `it was not made by this spoon; recreate it: spoon destroy ${name} && spoon up ${name}` });

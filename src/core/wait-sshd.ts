@@ -8,6 +8,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ContainerInfo, Engine } from '../engine/engine.js';
 import { RuntimeError } from '../errors.js';
 
+/** The env's sshd did not come up: something healing (restart, recreate) may fix. */
+export class SshdUnavailableError extends RuntimeError {}
+
 const DEADLINE_MS = 60_000;
 const STEP_MS = 20;
 const CONTAINER_CHECK_MS = 1000;
@@ -20,20 +23,23 @@ export async function waitForSshd(engine: Engine, c: ContainerInfo, host: string
     if (Date.now() - lastCheck > CONTAINER_CHECK_MS) {
       lastCheck = Date.now();
       const now = await engine.inspectContainer(c.id);
-      if (!now || now.state !== 'running') {
-        const logs = now ? (await engine.containerLogs(c.id, 10)).trim() : '';
-        throw new RuntimeError(`${c.name} stopped while spoon waited for its sshd${now?.exitCode ? ` (exit code ${now.exitCode})` : ''}`, {
-          hint: `${logs ? `its last log lines:\n${logs}\n` : ''}see the whole log with \`docker logs ${c.name}\``,
-        });
-      }
+      if (!now || now.state !== 'running') throw await stoppedError(engine, now ?? c);
     }
     if (Date.now() - started > DEADLINE_MS) {
-      throw new RuntimeError(`sshd in ${c.name} did not answer on ${host}:${port} within ${DEADLINE_MS / 1000} s`, {
+      throw new SshdUnavailableError(`sshd in ${c.name} did not answer on ${host}:${port} within ${DEADLINE_MS / 1000} s`, {
         hint: `look at \`docker logs ${c.name}\``,
       });
     }
     await sleep(STEP_MS);
   }
+}
+
+/** The container stopped before its sshd answered: the reason, with its last log lines. */
+export async function stoppedError(engine: Engine, c: ContainerInfo): Promise<SshdUnavailableError> {
+  const logs = (await engine.containerLogs(c.id, 10).catch(() => '')).trim();
+  return new SshdUnavailableError(`${c.name} stopped while spoon waited for its sshd${c.exitCode ? ` (exit code ${c.exitCode})` : ''}`, {
+    hint: `${logs ? `its last log lines:\n${logs}\n` : ''}see the whole log with \`docker logs ${c.name}\``,
+  });
 }
 
 /** True when something on host:port greets with an SSH banner (a port proxy alone does not). */

@@ -6,12 +6,13 @@ import { planEnv, workdirOf } from '../../core/plan.js';
 import { hasCreationSettings } from '../../config/layers.js';
 import { inFolder, shellQuote } from '../../ssh/args.js';
 import { resolveSettings } from '../settings.js';
+import { recreateConsent } from '../prompt.js';
 
 export async function execCommand(ctx: Context, name: string, cmd: string[], flags: Record<string, unknown>): Promise<number> {
   validateName(name);
   const settings = await resolveSettings(flags, ctx.env, process.cwd(), name);
   const plan = planEnv(settings.options, settings.devcontainer);
-  const conn = await connect(ctx, name, { plan, explicitSettings: hasCreationSettings(settings) });
+  const conn = await connect(ctx, name, { plan, explicitSettings: hasCreationSettings(settings), confirmRecreate: recreateConsent(flags) });
   ctx.report.verbose(`ready: ${ctx.timeline.summary()}`);
   // A terminal for CMD only when spoon has one on both ends, like `docker exec -it`.
   const tty = ctx.interactive.stdin && ctx.interactive.stdout;

@@ -1,10 +1,10 @@
 /** `spoon stop`, `restart` and `destroy`. */
-import { createInterface } from 'node:readline/promises';
 import type { Context } from '../../core/context.js';
 import { destroyEnv, restartEnv, stopEnv } from '../../core/lifecycle.js';
 import { validateName } from '../../core/names.js';
 import { UsageError } from '../../errors.js';
 import { resolveSettings } from '../settings.js';
+import { confirm } from '../prompt.js';
 
 const prefixOf = async (ctx: Context, name: string) => (await resolveSettings({}, ctx.env, process.cwd(), name)).options.prefix;
 
@@ -45,13 +45,4 @@ export async function destroyCommand(ctx: Context, name: string, flags: DestroyF
   if (result.volumes.length) ctx.report.info(`removed volumes: ${result.volumes.join(', ')}`);
   if (result.keptVolumes.length) ctx.report.info(`kept volumes: ${result.keptVolumes.join(', ')} (spoon ${name} reattaches them; --volumes removes them)`);
   return 0;
-}
-
-async function confirm(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return /^y(es)?$/i.test((await rl.question(question)).trim());
-  } finally {
-    rl.close();
-  }
 }

@@ -9,6 +9,7 @@ import { hasCreationSettings } from '../../config/layers.js';
 import { inFolder, tmuxAttachCommand, withStableAgent } from '../../ssh/args.js';
 import { UsageError } from '../../errors.js';
 import { resolveSettings } from '../settings.js';
+import { recreateConsent } from '../prompt.js';
 
 interface UpFlags {
   attach: boolean;
@@ -27,7 +28,7 @@ export async function upCommand(ctx: Context, name: string, flags: UpFlags): Pro
     });
   }
   const plan = planEnv(options, settings.devcontainer);
-  const conn = await connect(ctx, name, { plan, explicitSettings: hasCreationSettings(settings) });
+  const conn = await connect(ctx, name, { plan, explicitSettings: hasCreationSettings(settings), confirmRecreate: recreateConsent(flags) });
   ctx.report.verbose(`ready: ${ctx.timeline.summary()}`);
   if (!attach) {
     const how = conn.kind === 'ssh' ? `ssh on ${conn.target.host}:${conn.target.port}` : 'through the engine';

@@ -1,0 +1,59 @@
+/**
+ * Healing by escalation (SPEC "Persistence, snapshots, healing"). When an env's
+ * sshd cannot be reached, spoon tries one step at a time and re-checks after each:
+ * restart the container, then recreate it from its image with its volumes kept
+ * (asking first). It says which step fixed it, or what is wrong. A host key that
+ * does not match the pin is never "healed": that may be someone in the middle.
+ */
+import { RuntimeError } from '../errors.js';
+import { forgetEnvState } from '../state/env-state.js';
+import type { Context } from './context.js';
+import { findEnv } from './find-env.js';
+import type { EnvPlan } from './plan.js';
+import { SshdUnavailableError } from './wait-sshd.js';
+
+/** Asks whether to recreate; undefined means nobody can be asked (no terminal, no --yes). */
+export type ConfirmRecreate = ((question: string) => Promise<boolean>) | undefined;
+
+const RESTART_TIMEOUT_S = 2;
+
+export async function withHealing<T>(ctx: Context, name: string, plan: EnvPlan, confirm: ConfirmRecreate, closeMaster: () => Promise<void>, attempt: () => Promise<T>): Promise<T> {
+  let problem: SshdUnavailableError;
+  try {
+    return await attempt();
+  } catch (err) {
+    if (!(err instanceof SshdUnavailableError)) throw err;
+    problem = err;
+  }
+  const engine = await ctx.engine();
+  const before = await findEnv(engine, name, plan.options.prefix);
+  if (!before) throw problem;
+
+  if (before.state === 'running') {
+    ctx.report.info(`${name}: ${problem.message}; restarting its container`);
+    await closeMaster();
+    await engine.restartContainer(before.id, RESTART_TIMEOUT_S);
+    try {
+      const healed = await attempt();
+      ctx.report.info(`${name}: healed by restarting its container`);
+      return healed;
+    } catch (err) {
+      if (!(err instanceof SshdUnavailableError)) throw err;
+      problem = err;
+    }
+  }
+
+  const question = `${name} still does not answer (${problem.message}). Recreate its container from its image? Its volumes are kept. [y/N] `;
+  if (!(confirm && (await confirm(question)))) {
+    throw new RuntimeError(`${name} does not come up: ${problem.message}`, {
+      hint: `recreating its container from the image would fix it and keeps its volumes: spoon up ${name} -N --yes${problem.hint ? `\n${problem.hint}` : ''}`,
+    });
+  }
+  ctx.report.info(`${name}: recreating its container from its image (its volumes are kept)`);
+  await closeMaster();
+  await engine.removeContainer(before.id);
+  forgetEnvState(ctx.paths.envState(name));
+  const healed = await attempt();
+  ctx.report.info(`${name}: healed by recreating its container`);
+  return healed;
+}

@@ -1,0 +1,54 @@
+/**
+ * Healing: an env whose sshd cannot come up (its binary deleted, so the container
+ * dies at every start) is recreated from its image with its volumes kept — only
+ * with consent (--yes without a terminal) — and spoon says which step fixed it.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { inspect, useSandbox } from './harness.js';
+
+const box = useSandbox();
+const name = box.name('heal');
+
+describe('healing', () => {
+  test('a container that dies at start is recreated with --yes, keeping the home', async () => {
+    await box.up(name);
+    const w = await box.spoon(['exec', name, '--', 'sh', '-c', 'echo survives > ~/keep.txt && sudo rm /usr/sbin/sshd']);
+    assert.equal(w.code, 0, w.stderr);
+    assert.equal((await box.spoon(['stop', name])).code, 0);
+    const before = (await inspect(`spoon-${name}`))?.Id;
+
+    // No terminal and no --yes: spoon explains and says how to let it heal.
+    const asked = await box.spoon(['exec', name, '--', 'cat', 'keep.txt']);
+    assert.equal(asked.code, 1);
+    assert.match(asked.stderr, new RegExp(`^spoon: ${name} does not come up: .*stopped while spoon waited for its sshd`, 'm'));
+    assert.match(asked.stderr, /--yes/);
+    assert.equal((await inspect(`spoon-${name}`))?.Id, before, 'nothing was recreated without consent');
+
+    const healed = await box.spoon(['exec', '--yes', name, '--', 'cat', 'keep.txt']);
+    assert.equal(healed.code, 0, healed.stderr);
+    assert.equal(healed.stdout, 'survives\n', 'the home volume was kept');
+    assert.match(healed.stderr, /recreating its container from its image \(its volumes are kept\)/);
+    assert.match(healed.stderr, /healed by recreating its container/);
+    assert.notEqual((await inspect(`spoon-${name}`))?.Id, before, 'a new container');
+    // And it is a whole env again: sshd is back, the next command needs no healing.
+    const next = await box.spoon(['exec', name, '--', 'test', '-x', '/usr/sbin/sshd']);
+    assert.equal(next.code, 0, next.stderr);
+    assert.doesNotMatch(next.stderr, /heal/);
+  });
+
+  test('stopped, killed or removed behind spoon\'s back: the next command brings it back, data kept', async () => {
+    const n = box.name('heal2');
+    await box.up(n);
+    assert.equal((await box.spoon(['exec', n, '--', 'sh', '-c', 'echo still-here > ~/data.txt'])).code, 0);
+    const { api } = await import('./harness.js');
+    // SIGKILL from the engine
+    await api('POST', `/containers/spoon-${n}/kill?signal=KILL`);
+    assert.equal((await box.spoon(['exec', n, '--', 'cat', 'data.txt'])).stdout, 'still-here\n');
+    // removed behind spoon's back (volumes remain)
+    await api('DELETE', `/containers/spoon-${n}?force=1`);
+    const back = await box.spoon(['exec', n, '--', 'cat', 'data.txt']);
+    assert.equal(back.code, 0, back.stderr);
+    assert.equal(back.stdout, 'still-here\n');
+  });
+});
