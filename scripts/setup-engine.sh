@@ -36,7 +36,9 @@ if ping_engine; then
   echo "setup-engine: engine already answers on $SOCK"
 else
   echo "setup-engine: starting dockerd (log: $STATE/dockerd.log)"
-  nohup dockerd >"$STATE/dockerd.log" 2>&1 &
+  # Started from / so that removing the folder this script ran from cannot affect it, and
+  # with all its output in the log so that it holds none of this script's pipes open.
+  (cd / && exec nohup dockerd) >"$STATE/dockerd.log" 2>&1 </dev/null &
   for _ in $(seq 1 120); do
     ping_engine && break
     sleep 0.5

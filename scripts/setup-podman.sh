@@ -35,12 +35,23 @@ if [ "$(cat "$CONF" 2>/dev/null)" != "$conf_text" ]; then
 fi
 export CONTAINERS_CONF=$CONF
 
+# A service left by an earlier run whose working folder was deleted (a removed CI clone)
+# answers pings but cannot start containers (conmon: "Failed to get working directory").
+for pid in $(pgrep -f "podman system service.*$SOCK" || true); do
+  if readlink "/proc/$pid/cwd" | grep -q ' (deleted)$'; then
+    echo "setup-podman: restarting a podman service whose working folder is gone"
+    kill "$pid"; sleep 1
+  fi
+done
+
 if ping_podman; then
   echo "setup-podman: podman already answers on $SOCK"
 else
   echo "setup-podman: starting podman system service (log: $STATE/podman.log)"
   rm -f "$SOCK"
-  nohup podman system service --time=0 "unix://$SOCK" >"$STATE/podman.log" 2>&1 &
+  # Started from / so that removing the folder this script ran from cannot break it, and
+  # with all its output in the log so that it holds none of this script's pipes open.
+  (cd / && exec nohup podman system service --time=0 "unix://$SOCK") >"$STATE/podman.log" 2>&1 </dev/null &
   for _ in $(seq 1 60); do
     ping_podman && break
     sleep 0.5
