@@ -16,7 +16,11 @@ export interface EnvState {
   configHash: string;
 }
 
-export function readEnvState(path: string): EnvState | undefined {
+/**
+ * The cached state, or undefined. A damaged file is removed and reported through
+ * `onCorrupt`: it is only a cache, and the next connect rebuilds it from the engine.
+ */
+export function readEnvState(path: string, onCorrupt?: (path: string) => void): EnvState | undefined {
   const text = readIfExists(path);
   if (text === undefined) return undefined;
   try {
@@ -24,8 +28,10 @@ export function readEnvState(path: string): EnvState | undefined {
     const strings = [parsed.containerId, parsed.engineUrl, parsed.sshHost, parsed.user, parsed.configHash];
     if (strings.every((v) => typeof v === 'string' && v !== '') && Number.isInteger(parsed.sshPort)) return parsed as EnvState;
   } catch {
-    // A corrupt cache is just a miss; the next successful connect rewrites it.
+    // fall through: damaged
   }
+  onCorrupt?.(path);
+  forgetEnvState(path);
   return undefined;
 }
 

@@ -6,6 +6,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { SPOON, containersLabelled, useSandbox, waitFor, api } from './harness.js';
 
 const box = useSandbox();
@@ -43,7 +45,7 @@ describe('concurrency and interruption', () => {
     if (r.code !== 0) {
       // It was interrupted in time: it must have cleaned up after itself.
       assert.equal(r.code, 130, r.stderr);
-      assert.equal((await containersLabelled(`dev.spoon.name=${name}`)).length, 0, 'no half-made container left');
+      assert.equal((await containersLabelled(`dev.spoon.name=${name}`)).length, 0, `no half-made container left (stderr: ${r.stderr})`);
     }
     const again = await box.spoon(['up', name, '-N', '--label', box.label]);
     assert.equal(again.code, 0, again.stderr);
@@ -79,5 +81,29 @@ describe('concurrency and interruption', () => {
     const now = await containersLabelled(`dev.spoon.name=${name}`);
     assert.equal(now.length, 1);
     assert.notEqual(now[0]?.Id, made.body?.Id, 'a new container replaced the half-made one');
+  });
+
+  test('10 different envs and 5 more of one, all at once: every up succeeds, one container per name', async () => {
+    const many = Array.from({ length: 10 }, (_, i) => box.name(`many${i}`));
+    const same = box.name('same5');
+    const runs = [...many, ...Array.from({ length: 5 }, () => same)].map((n) => startUp(n));
+    const results = await Promise.all(runs.map((r) => r.exited));
+    results.forEach((r, i) => assert.equal(r.code, 0, `up #${i}: ${r.stderr}`));
+    for (const n of [...many, same]) assert.equal((await containersLabelled(`dev.spoon.name=${n}`)).length, 1, `one container for ${n}`);
+    assert.equal((await box.spoon(['exec', same, '--', 'echo', 'ok'])).stdout, 'ok\n');
+    await Promise.all(many.map((n) => box.spoon(['destroy', n, '-f', '--volumes'])));
+  });
+
+  test('a damaged state file is reported and rebuilt from the engine', async () => {
+    const n = box.name('sigkill');
+    const file = join(box.stateHome, 'spoon', 'envs', n, 'state.json');
+    writeFileSync(file, '{"containerId": tru');
+    const r = await box.spoon(['exec', n, '--', 'echo', 'fine']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'fine\n');
+    assert.match(r.stderr, /warning: .*state\.json was damaged; spoon rebuilds it from the engine/);
+    const rebuilt = JSON.parse(readFileSync(file, 'utf8')) as { containerId: string };
+    assert.match(rebuilt.containerId, /^[0-9a-f]{64}$/);
+    assert.doesNotMatch((await box.spoon(['exec', n, '--', 'true'])).stderr, /damaged/, 'reported once, then fine');
   });
 });
