@@ -51,6 +51,7 @@ export const VALUE_OPTIONS = new Set([
   '--session',
   '--label',
   '--prefix',
+  '--from',
 ]);
 
 export function rewriteArgv(argv: string[]): string[] {

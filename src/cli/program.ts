@@ -60,6 +60,7 @@ docker-spoon's flags still work: -l (list), -d NAME (destroy), -n NAME (ports),
       .argument('<NAME>', 'environment name')
       .option('-N, --no-attach', 'stop once the env is ready, without attaching')
       .option('--yes', 'if the env is broken, recreate its container without asking (its volumes are kept)')
+      .option('--from <NAME:TAG>', 'create the env from a snapshot: its image, and its volumes as they were (see `spoon snapshot`)')
       .addOption(new Option('--nologin', "docker-spoon's name for --no-attach").hideHelp()),
     true,
   ).action(run(async () => (await import('./commands/up.js')).upCommand));
@@ -135,6 +136,26 @@ docker-spoon's flags still work: -l (list), -d NAME (destroy), -n NAME (ports),
     .description("convert docker-spoon's ~/.spoonrc to spoon TOML (printed on stdout)")
     .argument('<FILE>', 'the .spoonrc to convert')
     .action(run(async () => (await import('./commands/config.js')).configImportCommand));
+
+  const snapshot = program
+    .command('snapshot')
+    .description('point-in-time copy of an env: its container committed to an image, each persist volume copied')
+    .argument('<NAME>', 'environment name')
+    .argument('[TAG]', 'snapshot tag (default: the UTC time, e.g. 20261123-205412)')
+    .option('--json', 'print JSON')
+    .action(run(async () => (await import('./commands/snapshot.js')).snapshotCommand));
+  snapshot
+    .command('rm')
+    .description("remove a snapshot: its image and its volumes")
+    .argument('<NAME:TAG>', 'the snapshot')
+    .action(run(async () => (await import('./commands/snapshot.js')).snapshotRmCommand));
+
+  program
+    .command('snapshots')
+    .description('list snapshots (of NAME)')
+    .argument('[NAME]', 'only the snapshots of this env')
+    .option('--json', 'print JSON')
+    .action(run(async () => (await import('./commands/snapshot.js')).snapshotsCommand));
 
   program
     .command('share')

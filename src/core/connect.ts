@@ -44,7 +44,7 @@ export type Connection = { kind: 'ssh'; target: SshTarget } | { kind: 'exec'; co
 
 /** Returns a connection to the env, creating/starting it when needed. */
 export async function connect(ctx: Context, name: string, req: ConnectRequest): Promise<Connection> {
-  const cached = readEnvState(ctx.paths.envState(name));
+  const cached = readEnvState(ctx.paths.envState(name), (path) => ctx.report.warn(`${path} was damaged; spoon rebuilds it from the engine`));
   // The cache serves only the settings it was written under; anything else asks the engine.
   if (cached && cached.engineUrl === ctx.endpoint.url && (!req.explicitSettings || cached.configHash === planHash(req.plan))) {
     const target = sshTarget(ctx, name, cached);

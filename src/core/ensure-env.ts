@@ -22,7 +22,7 @@ import { LABEL, spoonVersion } from './labels.js';
 import { containerName, hostnameFor, persistVolumeName } from './names.js';
 import { planHash, type EnvPlan } from './plan.js';
 import { containerPath, copyEntries } from './copy-files.js';
-import { ENTRYPOINT, HOST_KEY, KEEPALIVE_ENTRYPOINT, PROVISIONED, SSHD_BINARY, TMUX_PATHS, findPasswdEntry, provisionedMarker, provisioningFiles } from './provision.js';
+import { ENTRYPOINT, HOST_KEY, KEEPALIVE_ENTRYPOINT, PROVISIONED, SSHD_BINARY, TMUX_PATHS, findPasswdEntry, isProvisionedFor, provisionedMarker, provisioningFiles } from './provision.js';
 import { stoppedError, waitForSshd } from './wait-sshd.js';
 import { undoOnFailure } from './undo.js';
 
@@ -115,7 +115,7 @@ function isExecMode(c: ContainerInfo): boolean {
 
 /** A container that was created but never started and lacks the provisioning marker. */
 async function isHalfMade(engine: Engine, c: ContainerInfo): Promise<boolean> {
-  return c.state === 'created' && c.startedAt === undefined && !(await engine.pathExists(c.id, PROVISIONED));
+  return c.state === 'created' && c.startedAt === undefined && !isProvisionedFor(await engine.readFile(c.id, PROVISIONED), c.id);
 }
 
 async function createEnv(ctx: Context, engine: Engine, name: string, plan: EnvPlan, hash: string): Promise<ContainerInfo> {
@@ -134,6 +134,8 @@ async function createEnv(ctx: Context, engine: Engine, name: string, plan: EnvPl
   const hostKey = generateEd25519(hostAlias(name));
   const cname = containerName(options.prefix, name);
   const home = homeOf(options.user);
+  // `up --from NAME:TAG`: the persist volumes start as the snapshot's copies.
+  if (plan.from) await (await import('./snapshot.js')).restoreSnapshotVolumes(ctx, engine, plan.from, name, options.persist, options.labels);
   for (const path of options.persist) {
     await engine.ensureVolume(persistVolumeName(name, path), { ...options.labels, [LABEL.name]: name, [LABEL.persist]: path });
   }
@@ -148,7 +150,7 @@ async function createEnv(ctx: Context, engine: Engine, name: string, plan: EnvPl
       let dirs: DirEntry[];
       if (fit.sshd) {
         const sessionEnv = { ...options.env, ...(plan.devcontainer?.remoteEnv ?? {}) };
-        const own = provisioningFiles({ user: options.user, env: sessionEnv, hostPrivateKey: hostKey.privateKey, hostPublicKey: hostKey.publicKey, authorizedKeys });
+        const own = provisioningFiles({ containerId: id, user: options.user, env: sessionEnv, hostPrivateKey: hostKey.privateKey, hostPublicKey: hostKey.publicKey, authorizedKeys });
         const copied = options.copy.length ? copyEntries(options.copy, await ownerOf(engine, id, options.user, home)) : { dirs: [], files: [] };
         dirs = [...copied.dirs, ...own.dirs];
         files = [...copied.files, ...own.files];
@@ -166,7 +168,7 @@ async function createEnv(ctx: Context, engine: Engine, name: string, plan: EnvPl
         id = await createContainer(engine, containerSpec(name, cname, image, plan, hash, { kind: 'exec', user, tmux: fit.tmux, home: owner.home }));
         const copied = options.copy.length ? copyEntries(options.copy, owner) : { dirs: [], files: [] };
         dirs = copied.dirs;
-        files = [...copied.files, provisionedMarker()];
+        files = [...copied.files, provisionedMarker(id)];
       }
       // One upload, the provisioning marker last.
       await engine.putFiles(id, dirs, files);
@@ -180,9 +182,26 @@ async function createEnv(ctx: Context, engine: Engine, name: string, plan: EnvPl
       if (!started) throw new RuntimeError(`the container of ${name} vanished right after it started`);
       return started;
     },
-    () => engine.removeContainer(cname),
+    () => removeUntilGone(engine, cname),
     ctx.report,
   );
+}
+
+/**
+ * Removes a half-made container even while the interrupted flow is still talking to
+ * the engine (a removal can be refused while a start is in flight): tries until gone.
+ */
+async function removeUntilGone(engine: Engine, nameOrId: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await engine.removeContainer(nameOrId);
+    } catch (err) {
+      if (attempt >= 20) throw err;
+    }
+    if (!(await engine.inspectContainer(nameOrId))) return;
+    if (attempt >= 20) throw new RuntimeError(`could not remove the half-made container ${nameOrId}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 async function createContainer(engine: Engine, spec: ContainerSpec): Promise<string> {

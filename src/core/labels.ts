@@ -14,6 +14,12 @@ export const LABEL = {
   tmux: 'dev.spoon.tmux',
   /** On persist volumes: the container path the volume holds. */
   persist: 'dev.spoon.persist',
+  /** On snapshot images and volumes: `NAME:TAG`. */
+  snapshot: 'dev.spoon.snapshot',
+  /** On snapshot images: the env they were taken of. */
+  snapshotOf: 'dev.spoon.snapshot-of',
+  /** On the short-lived, never started containers spoon copies volumes through. */
+  temporary: 'dev.spoon.temporary',
   /** On images spoon built itself. */
   builtImage: 'dev.spoon.built',
 } as const;

@@ -13,6 +13,8 @@ export interface EnvPlan {
   options: EnvOptions;
   image: ImageSource;
   devcontainer: Devcontainer | undefined;
+  /** `up --from NAME:TAG`: the new env's volumes start as this snapshot's (its image is options.image). */
+  from?: { name: string; tag: string };
 }
 
 export function planEnv(options: EnvOptions, devcontainer: Devcontainer | undefined): EnvPlan {

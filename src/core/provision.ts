@@ -30,6 +30,8 @@ export const TMUX_SOCKET = '/run/spoon/tmux.sock';
 export const GUEST_USER_PREFIX = 'spoon-guest-';
 
 export interface ProvisionInput {
+  /** The container being provisioned: its id goes into the provisioned marker. */
+  containerId: string;
   user: string;
   /** The `env` setting: sshd sets it in every session (sessions do not inherit the container's env). */
   env: Record<string, string>;
@@ -81,13 +83,21 @@ export function provisioningFiles(input: ProvisionInput): { dirs: DirEntry[]; fi
       { path: `${HOST_KEY}.pub`, content: input.hostPublicKey + '\n', mode: 0o644 },
       { path: `${SPOON_DIR}/authorized_keys/${input.user}`, content: input.authorizedKeys.join('\n') + '\n', mode: 0o644 },
       { path: SSHD_CONFIG, content: sshdConfig(input.user, input.env), mode: 0o644 },
-      provisionedMarker(),
+      provisionedMarker(input.containerId),
     ],
   };
 }
 
-export function provisionedMarker(): FileEntry {
-  return { path: PROVISIONED, content: `${new Date().toISOString()}\n`, mode: 0o644 };
+/**
+ * The marker names the container it was written for: an image committed from another
+ * env (a snapshot) carries that env's marker, which must not count for this one.
+ */
+export function provisionedMarker(containerId: string): FileEntry {
+  return { path: PROVISIONED, content: `${containerId}\n`, mode: 0o644 };
+}
+
+export function isProvisionedFor(marker: Buffer | undefined, containerId: string): boolean {
+  return marker?.toString('utf8').trim() === containerId;
 }
 
 /** The uid, gid and home of `user` from the image's /etc/passwd, or undefined. */

@@ -179,6 +179,20 @@ export interface Engine {
   pullImage(ref: string, progress: ProgressSink): Promise<void>;
   buildImage(request: BuildRequest, progress: ProgressSink): Promise<string>;
 
+  /** Commits the container's filesystem to image repo:tag (the image keeps the container's config). Returns the image id. */
+  commitContainer(id: string, options: { repo: string; tag: string; labels: Record<string, string> }): Promise<string>;
+  /** Removes an image by reference (untags it; deletes it when no tag is left). 404 is not an error. */
+  removeImage(ref: string): Promise<void>;
+  pauseContainer(id: string): Promise<void>;
+  unpauseContainer(id: string): Promise<void>;
+  /**
+   * Streams the directory `fromPath` of container `fromId` to `toPath` of container
+   * `toId` through the archive API (either may be created and never started: their
+   * volumes are mounted for archive operations). Content, modes, owners, symlinks and
+   * times are kept; what `toPath` already holds and the copy lacks is left as it is.
+   */
+  copyPath(fromId: string, fromPath: string, toId: string, toPath: string): Promise<void>;
+
   ensureVolume(name: string, labels: Record<string, string>): Promise<void>;
   listVolumes(labels: Record<string, string | true>): Promise<VolumeInfo[]>;
   removeVolume(name: string): Promise<void>;

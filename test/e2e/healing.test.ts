@@ -25,7 +25,8 @@ describe('healing', () => {
     assert.match(asked.stderr, /--yes/);
     assert.equal((await inspect(`spoon-${name}`))?.Id, before, 'nothing was recreated without consent');
 
-    const healed = await box.spoon(['exec', '--yes', name, '--', 'cat', 'keep.txt']);
+    // The label keeps the recreated container findable by this run's cleanup.
+    const healed = await box.spoon(['exec', '--yes', '--label', box.label, name, '--', 'cat', 'keep.txt']);
     assert.equal(healed.code, 0, healed.stderr);
     assert.equal(healed.stdout, 'survives\n', 'the home volume was kept');
     assert.match(healed.stderr, /recreating its container from its image \(its volumes are kept\)/);
@@ -47,7 +48,7 @@ describe('healing', () => {
     assert.equal((await box.spoon(['exec', n, '--', 'cat', 'data.txt'])).stdout, 'still-here\n');
     // removed behind spoon's back (volumes remain)
     await api('DELETE', `/containers/spoon-${n}?force=1`);
-    const back = await box.spoon(['exec', n, '--', 'cat', 'data.txt']);
+    const back = await box.spoon(['exec', '--label', box.label, n, '--', 'cat', 'data.txt']);
     assert.equal(back.code, 0, back.stderr);
     assert.equal(back.stdout, 'still-here\n');
   });

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { containerName, homeVolumeName, hostnameFor, validateName } from '../../src/core/names.js';
+import { containerName, homeVolumeName, hostnameFor, parseSnapshotRef, snapshotRepo, snapshotVolumeName, validateName } from '../../src/core/names.js';
+import { timestampTag } from '../../src/core/snapshot.js';
 import { UsageError } from '../../src/errors.js';
 
 describe('validateName', () => {
@@ -74,5 +75,31 @@ describe('homeVolumeName and containerName', () => {
   test('containerName', () => {
     assert.equal(containerName('spoon-', 'demo'), 'spoon-demo');
     assert.equal(containerName('x', 'demo'), 'xdemo');
+  });
+});
+
+describe('snapshot names', () => {
+  test('volumes: spoon-snap-NAME-TAG-<slug of the persist path>', () => {
+    assert.equal(snapshotVolumeName('demo', 't1', '~'), 'spoon-snap-demo-t1-home');
+    assert.equal(snapshotVolumeName('demo', 't1', '~/.cache'), 'spoon-snap-demo-t1-home-cache');
+    assert.equal(snapshotVolumeName('demo', '20261123-205412', '/var/lib/postgresql'), 'spoon-snap-demo-20261123-205412-var-lib-postgresql');
+  });
+  test('image repository: a valid repository component whatever the NAME', () => {
+    const component = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+    for (const name of ['demo', 'my-env', 'a.', 'a-', 'a..b', 'a._b', 'a__b', '0', '-']) {
+      const repo = snapshotRepo(name);
+      assert.match(repo, /^spoon-snapshot\//);
+      assert.match(repo.slice('spoon-snapshot/'.length), component, name);
+    }
+    assert.equal(snapshotRepo('my-env'), 'spoon-snapshot/my-env');
+  });
+  test('NAME:TAG parses; anything else is a usage error', () => {
+    assert.deepEqual(parseSnapshotRef('demo:t1'), { name: 'demo', tag: 't1' });
+    for (const bad of ['demo', 'demo:', ':t1', 'Demo:t1', 'demo:-x', 'demo:a/b', 'a:b:c']) {
+      assert.throws(() => parseSnapshotRef(bad), UsageError, bad);
+    }
+  });
+  test('the default TAG is the UTC time', () => {
+    assert.equal(timestampTag(new Date('2026-11-23T20:54:12.345Z')), '20261123-205412');
   });
 });

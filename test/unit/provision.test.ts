@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ENTRYPOINT, HOST_KEY, PROVISIONED, SPOON_DIR, SSHD_CONFIG, findPasswdEntry, provisioningFiles, sshdConfig } from '../../src/core/provision.js';
+import { ENTRYPOINT, HOST_KEY, PROVISIONED, isProvisionedFor, SPOON_DIR, SSHD_CONFIG, findPasswdEntry, provisioningFiles, sshdConfig } from '../../src/core/provision.js';
 
 describe('sshdConfig', () => {
   const lines = sshdConfig('dev').split('\n');
@@ -41,7 +41,7 @@ describe('sshdConfig', () => {
 });
 
 describe('provisioningFiles', () => {
-  const input = { user: 'dev', env: {}, hostPrivateKey: 'PRIVATE\n', hostPublicKey: 'ssh-ed25519 AAAA host', authorizedKeys: ['ssh-ed25519 K1 a', 'ssh-ed25519 K2 b'] };
+  const input = { containerId: 'c0ffee42', user: 'dev', env: {}, hostPrivateKey: 'PRIVATE\n', hostPublicKey: 'ssh-ed25519 AAAA host', authorizedKeys: ['ssh-ed25519 K1 a', 'ssh-ed25519 K2 b'] };
   const { dirs, files } = provisioningFiles(input);
 
   test('constants', () => {
@@ -63,8 +63,13 @@ describe('provisioningFiles', () => {
     assert.equal(pub.content, 'ssh-ed25519 AAAA host\n');
   });
 
-  test('the provisioned marker is the last file, right after sshd_config', () => {
+  test('the provisioned marker is the last file, right after sshd_config, and names its container', () => {
     assert.equal(files.at(-1)?.path, PROVISIONED);
+    assert.equal(files.at(-1)?.content, 'c0ffee42\n');
+    // A marker committed into an image from another env (a snapshot) does not count.
+    assert.equal(isProvisionedFor(Buffer.from('c0ffee42\n'), 'c0ffee42'), true);
+    assert.equal(isProvisionedFor(Buffer.from('deadbeef\n'), 'c0ffee42'), false);
+    assert.equal(isProvisionedFor(undefined, 'c0ffee42'), false);
     const config = files.at(-2);
     assert.equal(config?.path, SSHD_CONFIG);
     assert.equal(config?.content, sshdConfig('dev'));

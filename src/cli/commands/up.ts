@@ -3,16 +3,18 @@ import type { Context } from '../../core/context.js';
 import { connect, runCommand } from '../../core/connect.js';
 import { LOGIN_SHELL } from '../../core/engine-session.js';
 import { TMUX_SOCKET } from '../../core/provision.js';
-import { validateName } from '../../core/names.js';
-import { planEnv, workdirOf } from '../../core/plan.js';
+import { parseSnapshotRef, validateName } from '../../core/names.js';
+import { planEnv, workdirOf, type EnvPlan } from '../../core/plan.js';
+import { findEnv } from '../../core/find-env.js';
 import { hasCreationSettings } from '../../config/layers.js';
 import { inFolder, tmuxAttachCommand, withStableAgent } from '../../ssh/args.js';
-import { UsageError } from '../../errors.js';
-import { resolveSettings } from '../settings.js';
+import { RuntimeError, UsageError } from '../../errors.js';
+import { resolveSettings, type Settings } from '../settings.js';
 import { recreateConsent } from '../prompt.js';
 
 interface UpFlags {
   attach: boolean;
+  from?: string;
   nologin?: boolean;
   [flag: string]: unknown;
 }
@@ -27,7 +29,7 @@ export async function upCommand(ctx: Context, name: string, flags: UpFlags): Pro
       hint: `use \`spoon up ${name} -N\` to only make it ready, or \`spoon exec ${name} -- CMD\``,
     });
   }
-  const plan = planEnv(options, settings.devcontainer);
+  const plan = flags.from === undefined ? planEnv(options, settings.devcontainer) : await planFromSnapshot(ctx, name, flags.from, settings, flags);
   const conn = await connect(ctx, name, { plan, explicitSettings: hasCreationSettings(settings), confirmRecreate: recreateConsent(flags) });
   ctx.report.verbose(`ready: ${ctx.timeline.summary()}`);
   if (!attach) {
@@ -43,4 +45,23 @@ export async function upCommand(ctx: Context, name: string, flags: UpFlags): Pro
       : inFolder(workdirOf(plan), LOGIN_SHELL));
   const agent = options.forward_agent && conn.kind === 'ssh';
   return runCommand(ctx, conn, { command: agent ? withStableAgent(command) : command, tty: true, forwards: options.forwards, forwardAgent: options.forward_agent });
+}
+
+/**
+ * `--from NAME:TAG`: the env's image is the snapshot's and its volumes start as the
+ * snapshot's copies (restored by ensureEnv before the container is made). Only for a
+ * new env: an existing one already has its filesystem.
+ */
+async function planFromSnapshot(ctx: Context, name: string, from: string, settings: Settings, flags: UpFlags): Promise<EnvPlan> {
+  const ref = parseSnapshotRef(from);
+  if (flags.image !== undefined || flags.builddir !== undefined) {
+    throw new UsageError('--from cannot be combined with --image or --builddir: the snapshot is the image');
+  }
+  const engine = await ctx.engine();
+  const { findSnapshot } = await import('../../core/snapshot.js');
+  const snap = await findSnapshot(engine, ref);
+  if (await findEnv(engine, name, settings.options.prefix)) {
+    throw new RuntimeError(`${name} already exists; --from only creates a new env`, { hint: `choose another name, or \`spoon destroy ${name} --volumes\` first` });
+  }
+  return { ...planEnv({ ...settings.options, image: snap.imageRef, builddir: undefined }, undefined), from: ref };
 }

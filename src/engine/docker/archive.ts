@@ -34,6 +34,44 @@ export async function firstFileOf(stream: Readable): Promise<Buffer | undefined>
   return found;
 }
 
+/**
+ * Re-roots a tar of directory `fromPath` (entries named `<basename>/...`, as the archive
+ * API's GET gives them) at `toPath` (entries named `<toPath without the leading />/...`),
+ * to PUT at `/`. Streams entry by entry; hard-link targets move with their entries.
+ */
+export function rebaseTar(input: Readable, fromPath: string, toPath: string): Readable {
+  const base = fromPath.replace(/\/+$/, '').split('/').pop() ?? '';
+  const target = relative(toPath).replace(/\/+$/, '');
+  const rename = (name: string): string => {
+    const rest = name === base ? '' : name.startsWith(`${base}/`) ? name.slice(base.length) : `/${name}`;
+    return target + rest;
+  };
+  const ex = extract();
+  const out = pack();
+  input.on('error', (err) => ex.destroy(err));
+  input.pipe(ex as unknown as NodeJS.WritableStream);
+  void (async () => {
+    for await (const entry of ex) {
+      const header = { ...entry.header, name: rename(entry.header.name) };
+      if (header.type === 'link' && header.linkname) header.linkname = rename(header.linkname);
+      if (header.pax) {
+        // path and linkpath are written from name and linkname; keep the rest (times, xattrs).
+        const pax: Record<string, string> = { ...(header.pax as Record<string, string>) };
+        delete pax.path;
+        delete pax.linkpath;
+        header.pax = Object.keys(pax).length ? pax : undefined;
+      }
+      await new Promise<void>((resolve, reject) => {
+        const sink = out.entry(header, (err) => (err ? reject(err) : resolve()));
+        entry.on('error', reject);
+        entry.pipe(sink);
+      });
+    }
+    out.finalize();
+  })().catch((err: unknown) => out.destroy(err instanceof Error ? err : new Error(String(err))));
+  return out as unknown as Readable;
+}
+
 function relative(path: string): string {
   return path.replace(/^\/+/, '');
 }

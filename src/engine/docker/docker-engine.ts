@@ -280,6 +280,40 @@ export class DockerEngine implements Engine {
     return built.id;
   }
 
+  async commitContainer(id: string, options: { repo: string; tag: string; labels: Record<string, string> }): Promise<string> {
+    const what = `committing the container to ${options.repo}:${options.tag}`;
+    // The body is merged with the container's own config (Entrypoint, Env, Labels, ...).
+    const res = await this.http.json<{ Id: string }>('POST', '/commit', what, {
+      query: { container: id, repo: options.repo, tag: options.tag, pause: 'true' },
+      json: { Labels: options.labels },
+    });
+    if (!res?.Id) throw new RuntimeError(`${what}: the engine returned no image id`);
+    return res.Id;
+  }
+
+  async removeImage(ref: string): Promise<void> {
+    await this.drainRequest('DELETE', `/images/${encodeURIComponent(ref)}`, `removing image ${ref}`, { accept: [404] });
+  }
+
+  async pauseContainer(id: string): Promise<void> {
+    await this.drainRequest('POST', `/containers/${id}/pause`, 'pausing the container', {});
+  }
+
+  async unpauseContainer(id: string): Promise<void> {
+    await this.drainRequest('POST', `/containers/${id}/unpause`, 'unpausing the container', {});
+  }
+
+  async copyPath(fromId: string, fromPath: string, toId: string, toPath: string): Promise<void> {
+    const { rebaseTar } = await loadArchive();
+    const from = await this.http.request('GET', `/containers/${fromId}/archive`, `reading ${fromPath} from the container`, { query: { path: fromPath } });
+    const res = await this.http.request('PUT', `/containers/${toId}/archive`, `copying ${fromPath} into ${toPath}`, {
+      query: { path: '/' },
+      body: rebaseTar(from.body, fromPath, toPath),
+      contentType: 'application/x-tar',
+    });
+    await readText(res.body);
+  }
+
   async ensureVolume(name: string, labels: Record<string, string>): Promise<void> {
     await this.http.json('POST', '/volumes/create', `creating volume ${name}`, { json: { Name: name, Labels: labels } });
   }

@@ -70,7 +70,8 @@ export class DockerHttp {
         const { openSshTunnel } = await import('./ssh-tunnel.js');
         const tunnel = await openSshTunnel(endpoint, this.observe);
         this.tunnel = tunnel;
-        return { ...plain, target: { socketPath: tunnel.socketPath } };
+        // Every connection is an ssh login: a few, kept alive and reused, not one per request.
+        return { ...plain, agent: new http.Agent({ keepAlive: true, maxSockets: 4 }), target: { socketPath: tunnel.socketPath } };
       }
       if (!endpoint.tls) return { ...plain, target: { host: endpoint.host, port: endpoint.port } };
       const https = await import('node:https');
