@@ -77,14 +77,6 @@ export async function runEngineCaptured(engine: Engine, containerId: string, cmd
 /** A login shell: bash when the image has it, else sh (for images without tmux). */
 export const LOGIN_SHELL = 'if command -v bash >/dev/null 2>&1; then exec bash -l; fi; exec sh -l';
 
-export async function engineLoginArgv(engine: Engine, containerId: string, session: string, user?: string): Promise<string[]> {
-  const probe = await engine.exec(containerId, { cmd: ['sh', '-c', 'command -v tmux'], user, tty: false, stdin: false });
-  probe.stdout.resume();
-  probe.stderr?.resume();
-  if ((await probe.wait()) === 0) return ['tmux', 'new-session', '-A', '-s', session];
-  return ['/bin/sh', '-c', LOGIN_SHELL];
-}
-
 function rawMode(undo: (() => void)[]): void {
   const stdin = process.stdin;
   stdin.setRawMode(true);

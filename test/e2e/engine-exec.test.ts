@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import type { Readable } from 'node:stream';
 import { ROOT, SOCKET, api, host, useSandbox, waitFor } from './harness.js';
 import { DockerEngine } from '../../src/engine/docker/docker-engine.js';
-import { engineLoginArgv, withTerm } from '../../src/core/engine-session.js';
+import { LOGIN_SHELL, withTerm } from '../../src/core/engine-session.js';
 import type { ExecProcess, ExecSpec } from '../../src/engine/engine.js';
 
 const box = useSandbox();
@@ -129,11 +129,9 @@ describe('Engine.exec', { timeout: 60_000 }, () => {
     await assert.rejects(engine.exec('spoon-no-such-container', { cmd: ['true'], tty: false, stdin: false }), /running true in the container: .*No such container/i);
   });
 
-  test('the login command falls back to a shell when the image has no tmux', async () => {
-    const argv = await engineLoginArgv(engine, id, 'pair');
-    assert.equal(argv[0], '/bin/sh');
+  test('the login shell used when the image has no tmux is a bash login shell where bash exists', async () => {
     // debian:bookworm has bash: the fallback is a bash login shell (here reading commands from stdin).
-    const r = await run({ cmd: argv }, 'echo "shell=$0 login=$(shopt -q login_shell && echo yes)"\n');
+    const r = await run({ cmd: ['/bin/sh', '-c', LOGIN_SHELL] }, 'echo "shell=$0 login=$(shopt -q login_shell && echo yes)"\n');
     assert.equal(r.stdout, 'shell=bash login=yes\n');
     assert.deepEqual(withTerm(['A=1'], undefined), ['TERM=xterm-256color', 'A=1']);
     assert.deepEqual(withTerm(['TERM=dumb'], 'screen'), ['TERM=dumb']);
