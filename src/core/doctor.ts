@@ -46,7 +46,7 @@ async function checkEnvs(ctx: Context): Promise<Check[]> {
       // Through an ssh engine the port is only reachable from that host.
       if (ctx.endpoint.kind !== 'ssh') {
         const host = publishedPortHost(ctx.endpoint, ssh.hostIp ?? '127.0.0.1');
-        if (!(await sshBanner(host, ssh.host, 2000))) return check(false, `running, but its sshd does not answer on ${host}:${ssh.host}`, `spoon restart ${env}`);
+        if (!(await sshBanner(host, ssh.host, 2000))) return check(false, `running, but its sshd does not answer on ${host}:${ssh.host}`, `spoon up ${env} -N (starts its sshd again, or restarts the container)`);
       }
       return check(true, `running; sshd answers on port ${ssh.host}${pinned ? ', host key matches the pin' : '; host key not pinned here yet (the next `spoon ' + env + '` pins it)'}`);
     }),

@@ -58,10 +58,6 @@ export function withTerm(env: string[], hostTerm: string | undefined): string[] 
   return [`TERM=${hostTerm || DEFAULT_TERM}`, ...env];
 }
 
-/**
- * The command for an interactive login through the engine: tmux (attach or create
- * `session`) when the image has it, else the user's login shell (bash if present).
- */
 /** Runs a command in the container through the engine and collects its output (no terminal, no stdin). */
 export async function runEngineCaptured(engine: Engine, containerId: string, cmd: string[], opts: { user?: string; env?: string[] } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   const proc = await engine.exec(containerId, { cmd, tty: false, stdin: false, ...(opts.user ? { user: opts.user } : {}), ...(opts.env ? { env: opts.env } : {}) });

@@ -1,15 +1,19 @@
 /**
  * Healing by escalation (SPEC "Persistence, snapshots, healing"). When an env's
  * sshd cannot be reached, spoon tries one step at a time and re-checks after each:
- * restart the container, then recreate it from its image with its volumes kept
- * (asking first). It says which step fixed it, or what is wrong. A host key that
+ * start sshd in the running container, restart the container, then recreate it from
+ * its image with its volumes kept (asking first). Each re-check is bounded by
+ * waitForSshd's limits, so healing ends. It says which step fixed it, or what is wrong. A host key that
  * does not match the pin is never "healed": that may be someone in the middle.
  */
 import { RuntimeError } from '../errors.js';
 import { forgetEnvState } from '../state/env-state.js';
 import type { Context } from './context.js';
+import { runEngineCaptured } from './engine-session.js';
 import { findEnv } from './find-env.js';
+import { LABEL } from './labels.js';
 import type { EnvPlan } from './plan.js';
+import { START_SSHD } from './provision.js';
 import { SshdUnavailableError } from './wait-sshd.js';
 
 /** Asks whether to recreate; undefined means nobody can be asked (no terminal, no --yes). */
@@ -28,6 +32,23 @@ export async function withHealing<T>(ctx: Context, name: string, plan: EnvPlan, 
   const engine = await ctx.engine();
   const before = await findEnv(engine, name, plan.options.prefix);
   if (!before) throw problem;
+
+  if (before.state === 'running' && before.labels[LABEL.connect] !== 'exec') {
+    ctx.report.info(`${name}: ${problem.message}; starting its sshd`);
+    const started = await runEngineCaptured(engine, before.id, START_SSHD, { user: 'root' }).catch((err: Error) => ({ code: -1, stderr: err.message }));
+    if (started.code === 0) {
+      try {
+        const healed = await attempt();
+        ctx.report.info(`${name}: healed by starting its sshd`);
+        return healed;
+      } catch (err) {
+        if (!(err instanceof SshdUnavailableError)) throw err;
+        problem = err;
+      }
+    } else {
+      ctx.report.verbose(`starting sshd in ${name} failed (${started.code}): ${started.stderr.trim()}`);
+    }
+  }
 
   if (before.state === 'running') {
     ctx.report.info(`${name}: ${problem.message}; restarting its container`);

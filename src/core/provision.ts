@@ -12,7 +12,6 @@ export const HOST_KEY = `${SPOON_DIR}/ssh_host_ed25519_key`;
 export const SSHD_BINARY = '/usr/sbin/sshd';
 export const TMUX_PATHS = ['/usr/bin/tmux', '/usr/local/bin/tmux', '/bin/tmux'];
 
-/** The container's main process: spoon's sshd, in the foreground, logging to the container log. */
 /** Written last in the provisioning upload (both modes): its presence means provisioning completed. */
 export const PROVISIONED = `${SPOON_DIR}/provisioned`;
 
@@ -22,7 +21,27 @@ export const KEEPALIVE_ENTRYPOINT = ['/bin/sh', '-c', 'trap "exit 0" TERM INT; w
 /** Written once the create-time setup commands have finished, so an unfinished setup is noticed later. */
 export const SETUP_DONE = `${SPOON_DIR}/setup.done`;
 
-export const ENTRYPOINT = ['/bin/sh', '-c', `mkdir -p /run/sshd /run/spoon && chmod 1777 /run/spoon && exec ${SSHD_BINARY} -D -e -f ${SSHD_CONFIG}`];
+/**
+ * The container's main process. A small shell stays PID 1 and sshd runs beside it,
+ * logging to the container log, so a dead sshd leaves the container up for healing to
+ * start it again (START_SSHD) instead of stopping the env and its sessions. The shell
+ * also reaps orphaned processes. An sshd that cannot run at all (bad config, binary
+ * gone) stops the container at once, with the reason in its log.
+ */
+export const ENTRYPOINT = [
+  '/bin/sh',
+  '-c',
+  [
+    'mkdir -p /run/sshd /run/spoon && chmod 1777 /run/spoon',
+    `${SSHD_BINARY} -t -f ${SSHD_CONFIG} || exit 1`,
+    `${SSHD_BINARY} -D -e -f ${SSHD_CONFIG} &`,
+    'trap "exit 0" TERM INT',
+    'while :; do sleep 3600 & wait $!; done',
+  ].join('\n'),
+];
+
+/** Healing's first step, run as root through the engine: sshd again, daemonised, logging to PID 1's stderr (the container log). */
+export const START_SSHD = ['/bin/sh', '-c', `mkdir -p /run/sshd && exec ${SSHD_BINARY} -f ${SSHD_CONFIG} -E /proc/1/fd/2`];
 
 /** The owner's tmux server listens here, so that guests (other unix users) can be let in. */
 export const TMUX_SOCKET = '/run/spoon/tmux.sock';

@@ -7,6 +7,7 @@ import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ContainerInfo, Engine } from '../engine/engine.js';
 import { RuntimeError } from '../errors.js';
+import { SSHD_CONFIG } from './provision.js';
 
 /** The env's sshd did not come up: something healing (restart, recreate) may fix. */
 export class SshdUnavailableError extends RuntimeError {}
@@ -18,12 +19,19 @@ const CONTAINER_CHECK_MS = 1000;
 export async function waitForSshd(engine: Engine, c: ContainerInfo, host: string, port: number): Promise<void> {
   const started = Date.now();
   let lastCheck = started;
+  let missing = 0;
   for (;;) {
     if (await sshBanner(host, port, 2000)) return;
     if (Date.now() - lastCheck > CONTAINER_CHECK_MS) {
       lastCheck = Date.now();
       const now = await engine.inspectContainer(c.id);
       if (!now || now.state !== 'running') throw await stoppedError(engine, now ?? c);
+      // Twice in a row, a second apart: the entrypoint's config check is an sshd too, and the real one follows it.
+      const processes = await engine.processes(c.id);
+      missing = processes && !processes.some(isSpoonSshd) ? missing + 1 : 0;
+      if (missing >= 2) {
+        throw new SshdUnavailableError(`sshd is not running in ${c.name}`, { hint: `look at \`docker logs ${c.name}\`` });
+      }
     }
     if (Date.now() - started > DEADLINE_MS) {
       throw new SshdUnavailableError(`sshd in ${c.name} did not answer on ${host}:${port} within ${DEADLINE_MS / 1000} s`, {
@@ -32,6 +40,15 @@ export async function waitForSshd(engine: Engine, c: ContainerInfo, host: string
     }
     await sleep(STEP_MS);
   }
+}
+
+/**
+ * spoon's sshd listener: `/usr/sbin/sshd -D -e -f CONFIG`, or `sshd: /usr/sbin/sshd -f CONFIG [listener] …`
+ * once it renames itself. Not its sessions (`sshd: dev@pts/0` outlive it) nor the
+ * entrypoint shell whose script names the same file.
+ */
+export function isSpoonSshd(commandLine: string): boolean {
+  return /^(sshd: )?\S*sshd /.test(commandLine) && commandLine.includes(` -f ${SSHD_CONFIG}`);
 }
 
 /** The container stopped before its sshd answered: the reason, with its last log lines. */

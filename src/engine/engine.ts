@@ -171,6 +171,8 @@ export interface Engine {
   restartContainer(id: string, timeoutSeconds: number): Promise<void>;
   removeContainer(id: string): Promise<void>;
   containerLogs(id: string, tail: number): Promise<string>;
+  /** The command lines of the processes running in the container; undefined when it is not running or the engine's answer is unreadable. */
+  processes(id: string): Promise<string[] | undefined>;
   /** Runs a command in a running container through the engine, streaming its input and output. */
   exec(id: string, spec: ExecSpec): Promise<ExecProcess>;
 

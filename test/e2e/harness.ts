@@ -158,6 +158,21 @@ export async function inspect(nameOrId: string): Promise<Inspect | undefined> {
   return r.status === 200 ? r.body : undefined;
 }
 
+/**
+ * Runs a command in a container through the Engine API, as root, and returns its exit
+ * code: for injecting faults. Attached (its output is dropped): Podman 4.3 keeps
+ * reporting a detached exec as running after it ended.
+ */
+export async function engineExec(container: string, cmd: string[], socketPath = SOCKET): Promise<number> {
+  const made = await apiAt<{ Id: string }>(socketPath, 'POST', `/containers/${container}/exec`, { Cmd: cmd, User: 'root', AttachStdout: true, AttachStderr: true });
+  if (made.status !== 201 || !made.body) throw new Error(`exec in ${container}: HTTP ${made.status}`);
+  await apiAt(socketPath, 'POST', `/exec/${made.body.Id}/start`, { Detach: false });
+  return waitFor(`exec ${cmd.join(' ')} to end`, async () => {
+    const r = await apiAt<{ Running: boolean; ExitCode: number }>(socketPath, 'GET', `/exec/${made.body?.Id}/json`);
+    return r.body && !r.body.Running ? r.body.ExitCode : undefined;
+  });
+}
+
 export async function containersLabelled(label: string): Promise<{ Id: string; Names: string[]; State: string }[]> {
   const filters = encodeURIComponent(JSON.stringify({ label: [label] }));
   return (await api<{ Id: string; Names: string[]; State: string }[]>('GET', `/containers/json?all=1&filters=${filters}`)).body ?? [];

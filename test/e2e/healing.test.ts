@@ -5,7 +5,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { inspect, useSandbox } from './harness.js';
+import { engineExec, inspect, useSandbox } from './harness.js';
 
 const box = useSandbox();
 const name = box.name('heal');
@@ -36,6 +36,27 @@ describe('healing', () => {
     const next = await box.spoon(['exec', name, '--', 'test', '-x', '/usr/sbin/sshd']);
     assert.equal(next.code, 0, next.stderr);
     assert.doesNotMatch(next.stderr, /heal/);
+  });
+
+  test('sshd killed inside a running env: spoon starts it again, without a restart', async () => {
+    const n = box.name('heal3');
+    await box.up(n);
+    assert.equal((await box.spoon(['exec', n, '--', 'sh', '-c', 'echo kept > ~/s.txt'])).code, 0);
+    const startedAt = (await inspect(`spoon-${n}`))?.State.StartedAt;
+    // Every sshd process, the listener and spoon's master connection alike.
+    assert.equal(await engineExec(`spoon-${n}`, ['pkill', 'sshd']), 0);
+    assert.equal((await inspect(`spoon-${n}`))?.State.Status, 'running', 'sshd is not the main process: the container stays up');
+
+    const healed = await box.spoon(['exec', n, '--', 'cat', 's.txt']);
+    assert.equal(healed.code, 0, healed.stderr);
+    assert.equal(healed.stdout, 'kept\n');
+    assert.match(healed.stderr, new RegExp(`${n}: sshd is not running in spoon-${n}; starting its sshd`));
+    assert.match(healed.stderr, /healed by starting its sshd/);
+    assert.equal((await inspect(`spoon-${n}`))?.State.StartedAt, startedAt, 'the container was not restarted');
+    // The started sshd logs to the container log, like the first one.
+    const again = await box.spoon(['exec', n, '--', 'true']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.doesNotMatch(again.stderr, /heal/);
   });
 
   test('stopped, killed or removed behind spoon\'s back: the next command brings it back, data kept', async () => {

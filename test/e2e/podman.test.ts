@@ -6,7 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Sandbox, apiAt, type Inspect } from './harness.js';
+import { Sandbox, apiAt, engineExec, type Inspect } from './harness.js';
 import { DockerEngine } from '../../src/engine/docker/docker-engine.js';
 import { ContainerNameConflict } from '../../src/engine/engine.js';
 
@@ -129,6 +129,15 @@ describe('lifecycle on Podman', () => {
     assert.equal(ex.code, 0, ex.stderr);
     assert.equal(ex.stdout, 'back\n');
     assert.equal((await inspect(`spoon-${name}`))?.State.Status, 'running');
+  });
+
+  test('sshd killed inside the env: the next exec starts it again (healing reads Podman\'s process list)', async () => {
+    assert.equal(await engineExec(`spoon-${name}`, ['pkill', 'sshd'], PODMAN_SOCKET), 0);
+    const r = await spoon(['exec', name, '--', 'echo', 'back']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'back\n');
+    assert.match(r.stderr, /sshd is not running in .*; starting its sshd/);
+    assert.match(r.stderr, /healed by starting its sshd/);
   });
 
   test('a taken container name is reported as a name conflict', async () => {

@@ -1,5 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { isSpoonSshd } from '../../src/core/wait-sshd.js';
 import { ENTRYPOINT, HOST_KEY, PROVISIONED, isProvisionedFor, SPOON_DIR, SSHD_CONFIG, findPasswdEntry, provisioningFiles, sshdConfig } from '../../src/core/provision.js';
 
 describe('sshdConfig', () => {
@@ -137,5 +138,19 @@ describe('findPasswdEntry', () => {
 
   test('empty passwd', () => {
     assert.equal(findPasswdEntry('', 'dev'), undefined);
+  });
+});
+
+describe('isSpoonSshd', () => {
+  test("spoon's listener, before and after it renames itself", () => {
+    assert.equal(isSpoonSshd(`/usr/sbin/sshd -D -e -f ${SSHD_CONFIG}`), true);
+    assert.equal(isSpoonSshd(`sshd: /usr/sbin/sshd -f ${SSHD_CONFIG} -E /proc/1/fd/2 [listener] 0 of 10-100 startups`), true);
+  });
+
+  test('not its sessions, the entrypoint shell, or another sshd', () => {
+    assert.equal(isSpoonSshd('sshd: dev@pts/0'), false);
+    assert.equal(isSpoonSshd('sshd: dev [priv]'), false);
+    assert.equal(isSpoonSshd(ENTRYPOINT.join(' ')), false);
+    assert.equal(isSpoonSshd('/usr/sbin/sshd -D'), false);
   });
 });

@@ -2,6 +2,7 @@
  * The Engine interface over the Docker Engine HTTP API (also served by Podman).
  * The only module that knows the API's paths and JSON shapes.
  */
+import { commandLines, type TopAnswer } from './top.js';
 import type {
   BuildRequest,
   ContainerInfo,
@@ -241,6 +242,10 @@ export class DockerEngine implements Engine {
     const chunks: Buffer[] = [];
     for await (const c of res.body) chunks.push(c as Buffer);
     return demuxLogs(Buffer.concat(chunks));
+  }
+
+  async processes(id: string): Promise<string[] | undefined> {
+    return commandLines(await this.http.json<TopAnswer>('GET', `/containers/${id}/top`, 'listing the container processes', { accept: [404, 409] }));
   }
 
   async inspectImage(ref: string): Promise<ImageInfo | undefined> {
