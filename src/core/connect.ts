@@ -58,21 +58,21 @@ export async function connect(ctx: Context, name: string, req: ConnectRequest): 
 
   // Loaded only off the fast path: creating and provisioning is most of spoon's code.
   const { ensureEnv } = await import('./ensure-env.js');
-  const attempt = async () => {
-    const ready = await ensureEnv(ctx, name, req.plan, { explicitSettings: req.explicitSettings });
+  const attempt = async (plan: EnvPlan) => {
+    const ready = await ensureEnv(ctx, name, plan, { explicitSettings: req.explicitSettings });
     if (ready.access.kind !== 'ssh') {
-      return { ready, connection: { kind: 'exec', containerId: ready.container.id, user: ready.access.user, tmux: ready.access.tmux } as Connection };
+      return { plan, ready, connection: { kind: 'exec', containerId: ready.container.id, user: ready.access.user, tmux: ready.access.tmux } as Connection };
     }
     const target = sshTarget(ctx, name, ready.access.state);
     const failure = await ensureMaster(ctx, name, target, ctx.endpoint.kind === 'ssh');
     if (failure !== undefined) throw sshFailure(ctx, name, failure);
     ctx.timeline.mark('ssh-connect');
-    return { ready, connection: { kind: 'ssh', target } as Connection };
+    return { plan, ready, connection: { kind: 'ssh', target } as Connection };
   };
   const { withHealing } = await import('./heal.js');
-  const { ready, connection } = await withHealing(ctx, name, req.plan, req.confirmRecreate, () => closeMaster(ctx, name), attempt);
+  const { plan, ready, connection } = await withHealing(ctx, name, req.plan, req.confirmRecreate, () => closeMaster(ctx, name), attempt);
   const { runSetupCommands } = await import('./setup-commands.js');
-  await runSetupCommands(ctx, name, req.plan, ready, (command) => runCommand(ctx, connection, { command, tty: false, forwards: [], forwardAgent: false }));
+  await runSetupCommands(ctx, name, plan, ready, (command) => runCommand(ctx, connection, { command, tty: false, forwards: [], forwardAgent: false }));
   return connection;
 }
 

@@ -20,7 +20,7 @@ import type { Context } from './context.js';
 import { findEnv } from './find-env.js';
 import { LABEL, spoonVersion } from './labels.js';
 import { containerName, hostnameFor, persistVolumeName } from './names.js';
-import { planHash, type EnvPlan } from './plan.js';
+import { encodePlan, planHash, type EnvPlan } from './plan.js';
 import { containerPath, copyEntries } from './copy-files.js';
 import { ENTRYPOINT, HOST_KEY, KEEPALIVE_ENTRYPOINT, PROVISIONED, SSHD_BINARY, TMUX_PATHS, findPasswdEntry, isProvisionedFor, provisionedMarker, provisioningFiles } from './provision.js';
 import { stoppedError, waitForSshd } from './wait-sshd.js';
@@ -243,6 +243,7 @@ function containerSpec(name: string, cname: string, image: ImageRef, plan: EnvPl
       [LABEL.name]: name,
       [LABEL.version]: spoonVersion,
       [LABEL.configHash]: hash,
+      [LABEL.plan]: encodePlan(plan),
       [LABEL.user]: exec ? (mode.user ?? '') : options.user,
       [LABEL.session]: options.session,
       [LABEL.connect]: mode.kind,

@@ -12,7 +12,7 @@ import type { Context } from './context.js';
 import { runEngineCaptured } from './engine-session.js';
 import { findEnv } from './find-env.js';
 import { LABEL } from './labels.js';
-import type { EnvPlan } from './plan.js';
+import { decodePlan, type EnvPlan } from './plan.js';
 import { START_SSHD } from './provision.js';
 import { SshdUnavailableError } from './wait-sshd.js';
 
@@ -21,10 +21,22 @@ export type ConfirmRecreate = ((question: string) => Promise<boolean>) | undefin
 
 const RESTART_TIMEOUT_S = 2;
 
-export async function withHealing<T>(ctx: Context, name: string, plan: EnvPlan, confirm: ConfirmRecreate, closeMaster: () => Promise<void>, attempt: () => Promise<T>): Promise<T> {
+/**
+ * Runs `attempt` with the current plan, healing between tries. A recreate uses the
+ * plan the container was made from (its label), so flags given only when it was created
+ * still apply; `attempt` gets the plan it should use.
+ */
+export async function withHealing<T>(
+  ctx: Context,
+  name: string,
+  plan: EnvPlan,
+  confirm: ConfirmRecreate,
+  closeMaster: () => Promise<void>,
+  attempt: (plan: EnvPlan) => Promise<T>,
+): Promise<T> {
   let problem: SshdUnavailableError;
   try {
-    return await attempt();
+    return await attempt(plan);
   } catch (err) {
     if (!(err instanceof SshdUnavailableError)) throw err;
     problem = err;
@@ -38,7 +50,7 @@ export async function withHealing<T>(ctx: Context, name: string, plan: EnvPlan, 
     const started = await runEngineCaptured(engine, before.id, START_SSHD, { user: 'root' }).catch((err: Error) => ({ code: -1, stderr: err.message }));
     if (started.code === 0) {
       try {
-        const healed = await attempt();
+        const healed = await attempt(plan);
         ctx.report.info(`${name}: healed by starting its sshd`);
         return healed;
       } catch (err) {
@@ -55,7 +67,7 @@ export async function withHealing<T>(ctx: Context, name: string, plan: EnvPlan, 
     await closeMaster();
     await engine.restartContainer(before.id, RESTART_TIMEOUT_S);
     try {
-      const healed = await attempt();
+      const healed = await attempt(plan);
       ctx.report.info(`${name}: healed by restarting its container`);
       return healed;
     } catch (err) {
@@ -70,11 +82,13 @@ export async function withHealing<T>(ctx: Context, name: string, plan: EnvPlan, 
       hint: `recreating its container from the image would fix it and keeps its volumes: spoon up ${name} -N --yes${problem.hint ? `\n${problem.hint}` : ''}`,
     });
   }
+  const recorded = decodePlan(before.labels[LABEL.plan], before.labels[LABEL.configHash]);
   ctx.report.info(`${name}: recreating its container from its image (its volumes are kept)`);
+  if (!recorded) ctx.report.warn(`${name} does not record the settings it was made with (made by an older spoon?); it is recreated with the current ones`);
   await closeMaster();
   await engine.removeContainer(before.id);
   forgetEnvState(ctx.paths.envState(name));
-  const healed = await attempt();
+  const healed = await attempt(recorded ?? plan);
   ctx.report.info(`${name}: healed by recreating its container`);
   return healed;
 }

@@ -6,6 +6,8 @@ export const LABEL = {
   name: 'dev.spoon.name',
   version: 'dev.spoon.version',
   configHash: 'dev.spoon.config-hash',
+  /** The whole EnvPlan the container was made from (JSON), so healing recreates it the same way. */
+  plan: 'dev.spoon.plan',
   user: 'dev.spoon.user',
   session: 'dev.spoon.session',
   /** How spoon enters the env: `ssh` (its own sshd) or `exec` (the engine's exec; the image has no sshd). */

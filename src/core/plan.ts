@@ -39,6 +39,26 @@ export function planHash(plan: EnvPlan): string {
   return configHash(plan.options, extra);
 }
 
+/** The plan as a label value: healing recreates an env from it rather than from today's settings. */
+export function encodePlan(plan: EnvPlan): string {
+  const { from: _from, ...rest } = plan;
+  return JSON.stringify(rest);
+}
+
+/**
+ * The plan a container was made from, when its label holds one that still hashes to the
+ * container's config-hash label (anything else, e.g. an env made by an older spoon, is undefined).
+ */
+export function decodePlan(label: string | undefined, expectedHash: string | undefined): EnvPlan | undefined {
+  if (!label || !expectedHash) return undefined;
+  try {
+    const plan = JSON.parse(label) as EnvPlan;
+    return plan && typeof plan === 'object' && plan.options && plan.image && planHash(plan) === expectedHash ? plan : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The folder sessions start in: the devcontainer's workspace, else the home. */
 export function workdirOf(plan: EnvPlan): string | undefined {
   return plan.devcontainer?.containerWorkspaceFolder;

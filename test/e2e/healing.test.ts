@@ -1,7 +1,8 @@
 /**
  * Healing: an env whose sshd cannot come up (its binary deleted, so the container
- * dies at every start) is recreated from its image with its volumes kept — only
- * with consent (--yes without a terminal) — and spoon says which step fixed it.
+ * dies at every start) is recreated from its image with its volumes kept and the
+ * settings it was made with — only with consent (--yes without a terminal) — and
+ * spoon says which step fixed it. A killed sshd is started again in place.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,8 +12,9 @@ const box = useSandbox();
 const name = box.name('heal');
 
 describe('healing', () => {
-  test('a container that dies at start is recreated with --yes, keeping the home', async () => {
-    await box.up(name);
+  test('a container that dies at start is recreated with --yes, with the settings it was made with, keeping the home', async () => {
+    // Settings given only as flags at creation: the recreate must not drop them.
+    await box.up(name, ['--env', 'MADE_WITH=flags', '--publish', '8080']);
     const w = await box.spoon(['exec', name, '--', 'sh', '-c', 'echo survives > ~/keep.txt && sudo rm /usr/sbin/sshd']);
     assert.equal(w.code, 0, w.stderr);
     assert.equal((await box.spoon(['stop', name])).code, 0);
@@ -25,13 +27,17 @@ describe('healing', () => {
     assert.match(asked.stderr, /--yes/);
     assert.equal((await inspect(`spoon-${name}`))?.Id, before, 'nothing was recreated without consent');
 
-    // The label keeps the recreated container findable by this run's cleanup.
-    const healed = await box.spoon(['exec', '--yes', '--label', box.label, name, '--', 'cat', 'keep.txt']);
+    // No flags now: the recreated container gets them from the plan recorded on the old one.
+    const healed = await box.spoon(['exec', '--yes', name, '--', 'sh', '-c', 'cat keep.txt; echo "$MADE_WITH"']);
     assert.equal(healed.code, 0, healed.stderr);
-    assert.equal(healed.stdout, 'survives\n', 'the home volume was kept');
+    assert.equal(healed.stdout, 'survives\nflags\n', 'the home volume and the flag-only env were kept');
     assert.match(healed.stderr, /recreating its container from its image \(its volumes are kept\)/);
     assert.match(healed.stderr, /healed by recreating its container/);
-    assert.notEqual((await inspect(`spoon-${name}`))?.Id, before, 'a new container');
+    assert.doesNotMatch(healed.stderr, /current ones/);
+    const after = await inspect(`spoon-${name}`);
+    assert.notEqual(after?.Id, before, 'a new container');
+    assert.equal(after?.Config.Labels['test.spoon.run'], box.runId, "the creation's --label is carried over");
+    assert.ok(after?.HostConfig.PortBindings['8080/tcp'], "the creation's --publish is carried over");
     // And it is a whole env again: sshd is back, the next command needs no healing.
     const next = await box.spoon(['exec', name, '--', 'test', '-x', '/usr/sbin/sshd']);
     assert.equal(next.code, 0, next.stderr);
