@@ -8,6 +8,14 @@ SOCK=/var/run/docker.sock
 STATE=${SPOON_ENGINE_STATE:-/var/lib/spoon-ci}
 mkdir -p "$STATE"
 
+clear_stale_pid() {
+  [ -f "$1" ] || return 0
+  local pid state
+  pid=$(cat "$1")
+  state=$( (sed 's/.*) //' "/proc/$pid/stat" | cut -d' ' -f1) 2>/dev/null || true)
+  if [ -z "$state" ] || [ "$state" = Z ]; then rm -f "$1"; fi
+}
+
 ping_engine() {
   curl -fsS --max-time 2 --unix-socket "$SOCK" http://localhost/_ping >/dev/null 2>&1
 }
@@ -36,6 +44,10 @@ if ping_engine; then
   echo "setup-engine: engine already answers on $SOCK"
 else
   echo "setup-engine: starting dockerd (log: $STATE/dockerd.log)"
+  # dockerd refuses to start while its pid file, or that of the containerd it manages, names
+  # a live process. Killed ones can linger as zombies until reaped, so those count as stale.
+  clear_stale_pid /var/run/docker.pid
+  clear_stale_pid /var/run/docker/containerd/containerd.pid
   # Started from / so that removing the folder this script ran from cannot affect it, and
   # with all its output in the log so that it holds none of this script's pipes open.
   (cd / && exec nohup dockerd) >"$STATE/dockerd.log" 2>&1 </dev/null &
