@@ -5,6 +5,7 @@
  * on one host serialise on a per-env lock, so concurrent `up`s end with one
  * container and both succeed.
  */
+import { rmSync } from 'node:fs';
 import type { ContainerInfo, ContainerSpec, DirEntry, Engine, FileEntry } from '../engine/engine.js';
 import { ContainerNameConflict, EngineApiError } from '../engine/engine.js';
 import { publishedPortHost } from '../engine/endpoint.js';
@@ -25,6 +26,7 @@ import { containerPath, copyEntries } from './copy-files.js';
 import { ENTRYPOINT, HOST_KEY, KEEPALIVE_ENTRYPOINT, PROVISIONED, SSHD_BINARY, TMUX_PATHS, findPasswdEntry, isProvisionedFor, provisionedMarker, provisioningFiles } from './provision.js';
 import { stoppedError, waitForSshd } from './wait-sshd.js';
 import { undoOnFailure } from './undo.js';
+import { checkpoint } from './checkpoint.js';
 
 /** How spoon enters the env: its own sshd, or the engine's exec when the image has no sshd. */
 export type EnvAccess = { kind: 'ssh'; state: EnvState } | { kind: 'exec'; user: string | undefined; tmux: boolean };
@@ -103,6 +105,7 @@ export async function ensureEnv(ctx: Context, name: string, plan: EnvPlan, ensur
     configHash: hash,
   };
   writeEnvState(ctx.paths.envState(name), state);
+  if (created) await checkpoint(ctx, 'create:started');
   // Through an ssh engine the port is not reachable from here; the first ssh retries instead.
   if (ctx.endpoint.kind !== 'ssh') await waitForSshd(engine, container, state.sshHost, state.sshPort);
   ctx.timeline.mark('ssh-ready');
@@ -134,16 +137,21 @@ async function createEnv(ctx: Context, engine: Engine, name: string, plan: EnvPl
   const hostKey = generateEd25519(hostAlias(name));
   const cname = containerName(options.prefix, name);
   const home = homeOf(options.user);
-  // `up --from NAME:TAG`: the persist volumes start as the snapshot's copies.
-  if (plan.from) await (await import('./snapshot.js')).restoreSnapshotVolumes(ctx, engine, plan.from, name, options.persist, options.labels);
-  for (const path of options.persist) {
-    await engine.ensureVolume(persistVolumeName(name, path), { ...options.labels, [LABEL.name]: name, [LABEL.persist]: path });
-  }
+  // Volumes this create makes (not ones kept from an earlier env of this name): an
+  // interrupted create removes them with the container.
+  const existing = new Set((await engine.listVolumes({ [LABEL.name]: name })).map((v) => v.name));
+  const made = options.persist.map((path) => persistVolumeName(name, path)).filter((v) => !existing.has(v));
 
   return undoOnFailure(
     async () => {
+      // `up --from NAME:TAG`: the persist volumes start as the snapshot's copies.
+      if (plan.from) await (await import('./snapshot.js')).restoreSnapshotVolumes(ctx, engine, plan.from, name, options.persist, options.labels);
+      for (const path of options.persist) {
+        await engine.ensureVolume(persistVolumeName(name, path), { ...options.labels, [LABEL.name]: name, [LABEL.persist]: path });
+      }
       let id = await createContainer(engine, containerSpec(name, cname, image, plan, hash, { kind: 'ssh' }));
       ctx.timeline.mark('create');
+      await checkpoint(ctx, 'create:created');
 
       const fit = await imageFit(ctx, engine, id, image, options.user);
       let files: FileEntry[];
@@ -175,6 +183,7 @@ async function createEnv(ctx: Context, engine: Engine, name: string, plan: EnvPl
       // A new container has a new key: replace any pin left by an env of the same name.
       if (fit.sshd) pinHostKey(ctx, name, hostKey.publicKey);
       ctx.timeline.mark('provision');
+      await checkpoint(ctx, 'create:provisioned');
 
       await startOrExplain(engine, id, name);
       ctx.timeline.mark('start');
@@ -182,7 +191,12 @@ async function createEnv(ctx: Context, engine: Engine, name: string, plan: EnvPl
       if (!started) throw new RuntimeError(`the container of ${name} vanished right after it started`);
       return started;
     },
-    () => removeUntilGone(engine, cname),
+    async () => {
+      await removeUntilGone(engine, cname);
+      for (const v of made) await engine.removeVolume(v);
+      // The pin was for the container just removed.
+      rmSync(ctx.paths.knownHosts(name), { force: true });
+    },
     ctx.report,
   );
 }

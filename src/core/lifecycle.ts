@@ -7,6 +7,7 @@ import { NoSuchEnvError } from '../errors.js';
 import { forgetEnvState } from '../state/env-state.js';
 import { rmSync } from 'node:fs';
 import { acquireLock } from '../state/lock.js';
+import { checkpoint } from './checkpoint.js';
 
 const STOP_TIMEOUT_S = 10;
 
@@ -34,23 +35,33 @@ export interface DestroyResult {
   keptVolumes: string[];
 }
 
-/** Removes the container; its volumes stay unless `removeVolumes`. Errors if there was nothing at all. */
+/**
+ * Removes the container; its volumes stay unless `removeVolumes`. Errors if there was
+ * nothing at all. Ordered so that an interruption at any point leaves a state the next
+ * command handles: the local cache goes first (the engine is the truth and the pin is
+ * re-read from it), then the container, then the volumes one by one (destroy again
+ * removes the rest).
+ */
 export async function destroyEnv(ctx: Context, name: string, prefix: string, removeVolumes: boolean): Promise<DestroyResult> {
   const engine = await ctx.engine();
   const lock = await acquireLock(ctx.paths.lock(name), `environment ${name}`, 60_000);
   try {
     const [c, volumes] = await Promise.all([findEnv(engine, name, prefix), engine.listVolumes({ [LABEL.name]: name })]);
     if (!c && (volumes.length === 0 || !removeVolumes)) throw new NoSuchEnvError(name);
-    if (c) {
-      await closeMaster(ctx, name);
-      await engine.removeContainer(c.id);
-    }
-    // The pin and cached state belong to the container that is gone.
+    await checkpoint(ctx, 'destroy:begin');
+    await closeMaster(ctx, name);
+    // The pin and cached state belong to the container about to go.
     forgetEnvState(ctx.paths.envState(name));
     rmSync(ctx.paths.envDir(name), { recursive: true, force: true });
+    await checkpoint(ctx, 'destroy:forgotten');
+    if (c) await engine.removeContainer(c.id);
+    await checkpoint(ctx, 'destroy:container-removed');
     const names = volumes.map((v) => v.name);
     if (removeVolumes) {
-      for (const v of names) await engine.removeVolume(v);
+      for (const [i, v] of names.entries()) {
+        await engine.removeVolume(v);
+        if (i === 0) await checkpoint(ctx, 'destroy:volume-removed');
+      }
     }
     return { container: c !== undefined, volumes: removeVolumes ? names : [], keptVolumes: removeVolumes ? [] : names };
   } finally {
