@@ -63,6 +63,22 @@ export class InterruptedError extends Error {
   }
 }
 
+const FILE_SYSTEM_FAULTS: Record<string, string> = {
+  ENOSPC: 'the disk is full',
+  EDQUOT: 'the disk quota is used up',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'the file system is read-only',
+};
+
+/** Why a file operation failed, in words, for the faults a user can fix (full disk, permissions); undefined for others. */
+export function fileSystemFault(err: unknown): string | undefined {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code ? FILE_SYSTEM_FAULTS[code] : undefined;
+}
+
+export const STATE_DIR_HINT = 'spoon keeps its state under $XDG_STATE_HOME/spoon (default ~/.local/state/spoon): free space there, fix its permissions, or point XDG_STATE_HOME elsewhere';
+
 export function describeCause(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);

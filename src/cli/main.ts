@@ -3,7 +3,7 @@
  * every failure into `spoon: <what>: <why>` (+ a hint) and an exit code.
  */
 import { CommanderError } from 'commander';
-import { InterruptedError, SpoonError, describeCause } from '../errors.js';
+import { InterruptedError, STATE_DIR_HINT, SpoonError, describeCause, fileSystemFault } from '../errors.js';
 import { rewriteArgv } from './argv.js';
 import { buildProgram } from './program.js';
 
@@ -34,6 +34,13 @@ function reportFailure(err: unknown, debug: boolean): number {
     if (err.hint) process.stderr.write(`hint: ${err.hint}\n`);
     if (debug && err.cause) process.stderr.write(`cause: ${err.cause instanceof Error ? err.cause.stack : String(err.cause)}\n`);
     return err.exitCode;
+  }
+  // A full disk or a permission problem is the machine's state, not a bug.
+  const fault = fileSystemFault(err);
+  if (fault) {
+    const path = (err as NodeJS.ErrnoException).path;
+    process.stderr.write(`spoon: ${path ? `cannot use ${path}` : 'a file operation failed'}: ${fault}\nhint: ${STATE_DIR_HINT}\n`);
+    return 1;
   }
   process.stderr.write(`spoon: internal error: ${describeCause(err)}\n`);
   process.stderr.write(debug && err instanceof Error ? `${err.stack}\n` : 'hint: this is a bug in spoon; run again with --debug for the stack trace\n');

@@ -5,7 +5,7 @@
 import { linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateEd25519, parsePublicKey } from '../ssh/keys.js';
-import { ensureDir, readIfExists } from '../state/files.js';
+import { ensureDir, readIfExists, stateError } from '../state/files.js';
 import type { StatePaths } from '../state/paths.js';
 import { UsageError } from '../errors.js';
 
@@ -17,13 +17,13 @@ export function ensureClientKey(paths: StatePaths): string {
   const pair = generateEd25519(`spoon@${process.env.HOSTNAME ?? 'host'}`);
   // link() is atomic and fails if the target exists: two first runs agree on one key.
   const tmp = `${paths.clientKey}.${process.pid}.tmp`;
-  writeFileSync(tmp, pair.privateKey, { mode: 0o600 });
   try {
+    writeFileSync(tmp, pair.privateKey, { mode: 0o600 });
     writeFileSync(`${paths.clientPublicKey}.${process.pid}.tmp`, pair.publicKey + '\n', { mode: 0o644 });
     linkSync(tmp, paths.clientKey);
     linkSync(`${paths.clientPublicKey}.${process.pid}.tmp`, paths.clientPublicKey);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw stateError(`cannot write spoon's key ${paths.clientKey}`, err);
   } finally {
     rmSync(tmp, { force: true });
     rmSync(`${paths.clientPublicKey}.${process.pid}.tmp`, { force: true });

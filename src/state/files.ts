@@ -4,7 +4,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { RuntimeError, describeCause } from '../errors.js';
+import { RuntimeError, STATE_DIR_HINT, describeCause, fileSystemFault } from '../errors.js';
 
 export function ensureDir(path: string): void {
   try {
@@ -35,8 +35,7 @@ export function readIfExists(path: string): string | undefined {
   }
 }
 
-function stateError(what: string, err: unknown): RuntimeError {
-  const code = (err as NodeJS.ErrnoException).code;
-  const why = code === 'ENOSPC' ? 'the disk is full' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : describeCause(err);
-  return new RuntimeError(`${what}: ${why}`, { hint: 'spoon keeps its state under $XDG_STATE_HOME/spoon (default ~/.local/state/spoon)', cause: err });
+/** A failed operation on spoon's own files, said plainly (`cannot write PATH: the disk is full`). */
+export function stateError(what: string, err: unknown): RuntimeError {
+  return new RuntimeError(`${what}: ${fileSystemFault(err) ?? describeCause(err)}`, { hint: STATE_DIR_HINT, cause: err });
 }

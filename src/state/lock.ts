@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ensureDir } from './files.js';
+import { ensureDir, stateError } from './files.js';
 import { RuntimeError } from '../errors.js';
 
 export interface Lock {
@@ -42,12 +42,12 @@ export async function acquireLock(path: string, what: string, timeoutMs: number,
 
 function tryPublish(path: string, token: string): boolean {
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  writeFileSync(tmp, token, { mode: 0o600 });
   try {
+    writeFileSync(tmp, token, { mode: 0o600 });
     linkSync(tmp, path);
     return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw stateError(`cannot take the lock ${path}`, err);
     return false;
   } finally {
     rmSync(tmp, { force: true });
