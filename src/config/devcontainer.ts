@@ -15,6 +15,13 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, posix, resolve } from 'node:path';
 import { findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+
+/** jsonc-parser's error codes (`ValueExpected`) in words (`value expected`). */
+function parseErrorText(code: ParseError['error']): string {
+  return printParseErrorCode(code)
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase();
+}
 import { UsageError, describeCause } from '../errors.js';
 import { KEY_NAMES, isKeyName, parseKey, type KeyName, type VolumeSpec } from './schema.js';
 import type { Layer } from './layers.js';
@@ -203,7 +210,7 @@ class Loader {
     const errors: ParseError[] = [];
     const root = parseTree(this.text.replace(/^\uFEFF/, ' '), errors, { allowTrailingComma: true, disallowComments: false });
     const first = errors[0];
-    if (first) throw new UsageError(`${this.loc(first.offset)}: ${printParseErrorCode(first.error)}`, { hint: 'devcontainer.json is JSON with comments and trailing commas' });
+    if (first) throw new UsageError(`${this.loc(first.offset)}: invalid JSON: ${parseErrorText(first.error)}`, { hint: 'devcontainer.json is JSON with comments and trailing commas' });
     if (!root || root.type !== 'object') this.fail(root ?? 0, '', `expected a JSON object, got ${this.show(root)}`);
 
     const props = new Map(this.props(root).map((p) => [p.name, p]));

@@ -6,7 +6,7 @@
  * `spoon config --json`, and as the fields of EnvOptions.
  */
 import { isAbsolute, posix, resolve } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { UsageError } from '../errors.js';
 
@@ -147,6 +147,15 @@ function map(value: unknown, site: ValueSite): Record<string, string> {
   );
 }
 
+/** `env`: a map whose keys are environment variable names (sshd and the shell would drop or choke on others). */
+function envVars(value: unknown, site: ValueSite): Record<string, string> {
+  const vars = map(value, site);
+  for (const name of Object.keys(vars)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) fail(site, `invalid variable name '${name}': use letters, digits and _, not starting with a digit`);
+  }
+  return vars;
+}
+
 function optional<T>(parse: (v: unknown, s: ValueSite) => T): (v: unknown, s: ValueSite) => T | undefined {
   return (v, s) => (v === '' ? undefined : parse(v, s));
 }
@@ -254,12 +263,26 @@ function parsePersistPath(value: unknown, site: ValueSite): string {
   return normal;
 }
 
+const PUBLIC_KEY_LINE = /^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp\d+|sk-\S+)\s+[A-Za-z0-9+/]+={0,3}(\s|$)/;
+
+/** A key line as it is, or a file that holds at least one (checked now, so a bad file stops spoon before it makes anything). */
 function parseAuthorizedKey(value: unknown, site: ValueSite): string {
   const entry = str(value, site).trim();
-  if (/^(ssh-|ecdsa-|sk-)/.test(entry)) return entry;
+  if (/^(ssh-|ecdsa-|sk-)/.test(entry)) {
+    if (!PUBLIC_KEY_LINE.test(entry)) fail(site, `'${entry.slice(0, 40)}' is not an OpenSSH public key line`);
+    return entry;
+  }
   // docker-spoon's add_authorized_keys named a file in ~/.ssh.
   const path = entry.includes('/') ? hostPath(entry, site) : hostPath(`~/.ssh/${entry}`, site);
   if (!existsSync(path)) fail(site, `the public key file ${path} does not exist`);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    return fail(site, `cannot read the public key file ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  if (/PRIVATE KEY-----/.test(text)) fail(site, `${path} is a private key; name its public half (${path}.pub)`);
+  if (!text.split('\n').some((l) => PUBLIC_KEY_LINE.test(l.trim()))) fail(site, `${path} holds no OpenSSH public key`);
   return path;
 }
 
@@ -354,7 +377,7 @@ export const KEYS = {
   }),
   volumes: k<VolumeSpec[]>({ doc: 'mounts: "/host:/ctr[:ro]" or "name:/ctr"', default: [], creation: true, parse: (v, s) => list(v, s).map((e) => parseVolumeSpec(e, s)) }),
   privileged: k<boolean>({ doc: 'run the container privileged', default: false, creation: true, parse: bool }),
-  env: k<Record<string, string>>({ doc: 'environment variables in the env', default: {}, creation: true, parse: map }),
+  env: k<Record<string, string>>({ doc: 'environment variables in the env', default: {}, creation: true, parse: envVars }),
   labels: k<Record<string, string>>({
     doc: 'extra labels on the container and its volumes',
     default: {},

@@ -43,6 +43,12 @@ export function parseEngineUrl(raw: string, source: string, env: EndpointEnv): E
   }
   if (raw.startsWith('/')) return { kind: 'unix', url: `unix://${raw}`, socketPath: raw };
 
+  // URL() rejects these with no reason worth showing.
+  const afterScheme = /^[a-z]+:\/\/(.*)$/.exec(raw)?.[1];
+  if (afterScheme === '') throw bad('no host');
+  const port = /:(\d+)\/?$/.exec(raw)?.[1];
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) throw bad(`port ${port} is outside 1-65535`);
+
   if (raw.startsWith('tcp://') || raw.startsWith('http://') || raw.startsWith('https://')) {
     let url: URL;
     try {

@@ -158,7 +158,8 @@ function readGuestKey(file: string): string {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new UsageError(`--key: cannot read ${file}: ${describeCause(err)}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(code === 'ENOENT' ? `--key: ${file} does not exist` : `--key: cannot read ${file}: ${describeCause(err)}`);
   }
   const line = text.split('\n').map((l) => l.trim()).find((l) => l && !l.startsWith('#'));
   const key = line ? parsePublicKey(line) : undefined;

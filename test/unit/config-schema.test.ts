@@ -35,6 +35,8 @@ mkdirSync(join(TMP, 'data'));
 mkdirSync(join(TMP, 'keys'));
 mkdirSync(join(TMPHOME, '.ssh'), { recursive: true });
 writeFileSync(join(TMPHOME, '.ssh', 'id_ed25519.pub'), 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHome me@home\n');
+writeFileSync(join(TMP, 'keys', 'garbage.pub'), 'not a key\n');
+writeFileSync(join(TMP, 'keys', 'id_private'), '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n');
 writeFileSync(join(TMP, 'keys', 'extra.pub'), 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExtra extra@host\n');
 
 after(() => rmSync(TMP, { recursive: true, force: true }));
@@ -270,6 +272,12 @@ const valid: [KeyName, unknown, unknown][] = [
 // ---- rejected values: [key, input, parts the message must contain after `where: `, parts of the hint] ----
 
 const invalid: [KeyName, unknown, string[], string[]?][] = [
+  ['env', { '1A': 'x' }, ["invalid variable name '1A'"]],
+  ['env', ['MY-VAR=1'], ["invalid variable name 'MY-VAR'"]],
+  ['authorized_keys', ['ssh-ed25519'], ['is not an OpenSSH public key line']],
+  ['authorized_keys', ['ssh-ed25519 not*base64'], ['is not an OpenSSH public key line']],
+  ['authorized_keys', [join(TMP, 'keys', 'garbage.pub')], ['holds no OpenSSH public key']],
+  ['authorized_keys', [join(TMP, 'keys', 'id_private')], ['is a private key', 'id_private.pub']],
   ['image', 3, ['expected a string', '3']],
   ['image', true, ['expected a string', 'true']],
   ['image', ['a', 'b'], ['expected a string']],

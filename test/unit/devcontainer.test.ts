@@ -743,17 +743,17 @@ describe('other properties', () => {
 describe('syntax', () => {
   test('a JSONC syntax error names line and column', () => {
     const { message, file } = loadError('{\n  "image": "x"\n  "runArgs": []\n}\n');
-    assert.equal(message, `${file}:3:3: CommaExpected`);
+    assert.equal(message, `${file}:3:3: invalid JSON: comma expected`);
   });
 
   test('an unterminated object', () => {
     const { message, file } = loadError('{\n  "image": "x",\n');
-    assert.equal(message, `${file}:3:1: PropertyNameExpected`);
+    assert.equal(message, `${file}:3:1: invalid JSON: property name expected`);
   });
 
   test('an empty file', () => {
     const { message, file } = loadError('');
-    assert.equal(message, `${file}:1:1: ValueExpected`);
+    assert.equal(message, `${file}:1:1: invalid JSON: value expected`);
   });
 
   test('a top level that is not an object', () => {

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Duplex, Readable } from 'node:stream';
 import type { EngineEndpoint } from '../endpoint.js';
-import { EngineUnreachableError, RuntimeError, describeCause } from '../../errors.js';
+import { EngineUnreachableError, RuntimeError, UsageError, describeCause } from '../../errors.js';
 import { EngineApiError } from '../engine.js';
 
 /** The oldest API spoon speaks (Docker 20.10, Podman 4) and the newest it asks for. */
@@ -80,9 +80,9 @@ export class DockerHttp {
         try {
           return readFileSync(join(dir, f));
         } catch (err) {
-          throw new RuntimeError(`cannot read TLS file ${join(dir, f)} for ${endpoint.url}: ${describeCause(err)}`, {
-            hint: 'set DOCKER_CERT_PATH to the folder holding ca.pem, cert.pem and key.pem',
-          });
+          const hint = 'set DOCKER_CERT_PATH to the folder holding ca.pem, cert.pem and key.pem';
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError(`DOCKER_CERT_PATH: ${f} is not in ${dir} (needed for ${endpoint.url})`, { hint });
+          throw new RuntimeError(`cannot read TLS file ${join(dir, f)} for ${endpoint.url}: ${describeCause(err)}`, { hint });
         }
       };
       const agent = new https.Agent({ keepAlive: true, ca: read('ca.pem'), cert: read('cert.pem'), key: read('key.pem'), rejectUnauthorized: endpoint.tls.verify });
