@@ -115,10 +115,10 @@ describe('engine endpoints and reporting', () => {
     assert.equal(plain.code, 1);
     assert.match(plain.stderr, /^spoon: cannot reach the engine at tcp:\/\/127\.0\.0\.1:\d+: the connection was reset \(if the engine uses TLS, set DOCKER_TLS_VERIFY=1/m);
 
-    // A missing cert folder is named, not a stack trace.
+    // A missing cert folder is bad input: named, exit 2, not a stack trace.
     const missing = await box.spoon(['list'], { env: { ...tls, DOCKER_CERT_PATH: join(box.dir, 'nope') } });
-    assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /cannot read TLS file .*nope\/ca\.pem/);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /^spoon: DOCKER_CERT_PATH: ca\.pem is not in \S*\/nope /m);
   });
 
   test('--url (docker-spoon) and --engine override DOCKER_HOST', async () => {
