@@ -27,6 +27,9 @@ command -v tmux >/dev/null 2>&1 || need_pkgs+=(tmux)
 command -v ssh >/dev/null 2>&1 || need_pkgs+=(openssh-client)
 command -v curl >/dev/null 2>&1 || need_pkgs+=(curl)
 command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
+# The completion tests load spoon's scripts into each shell.
+command -v zsh >/dev/null 2>&1 || need_pkgs+=(zsh)
+command -v fish >/dev/null 2>&1 || need_pkgs+=(fish)
 # The ssh:// engine test runs its own sshd on loopback; the package's service is not started.
 [ -x /usr/sbin/sshd ] || need_pkgs+=(openssh-server)
 if [ ${#need_pkgs[@]} -gt 0 ]; then

@@ -2,7 +2,7 @@
  * The command line: every command, flag and alias, with each command's code
  * loaded only when it runs. Results go to stdout, everything else to stderr.
  */
-import { Command, Option } from 'commander';
+import { Argument, Command, Option } from 'commander';
 import { spoonVersion } from '../core/labels.js';
 import { addSettingFlags } from './settings.js';
 import { buildContext, type GlobalFlags } from './context.js';
@@ -81,6 +81,7 @@ docker-spoon's flags still work: -l (list), -d NAME (destroy), -n NAME (ports),
     .alias('ls')
     .description('list environments')
     .option('--json', 'print JSON')
+    .option('-q, --quiet', 'print only the names, one per line')
     .action(run(async () => (await import('./commands/list.js')).listCommand));
 
   program
@@ -206,6 +207,12 @@ docker-spoon's flags still work: -l (list), -d NAME (destroy), -n NAME (ports),
     .description('check the engine, the ssh client, keys and the default image')
     .option('--json', 'print JSON')
     .action(run(async () => (await import('./commands/doctor.js')).doctorCommand));
+
+  program
+    .command('completion')
+    .description('print a shell completion script: source <(spoon completion bash)')
+    .addArgument(new Argument('<SHELL>', 'the shell').choices(['bash', 'zsh', 'fish']))
+    .action(run(async () => (await import('./commands/completion.js')).completionCommand));
 
   return program;
 }

@@ -3,8 +3,13 @@ import type { Context } from '../../core/context.js';
 import { listEnvs } from '../../core/list.js';
 import { formatAge, formatPort, printJson, printTable } from '../output.js';
 
-export async function listCommand(ctx: Context, flags: { json?: boolean }): Promise<number> {
+export async function listCommand(ctx: Context, flags: { json?: boolean; quiet?: boolean }): Promise<number> {
   const envs = await listEnvs(ctx);
+  if (flags.quiet) {
+    // For scripts and shell completion: names only, nothing on stderr.
+    process.stdout.write(envs.map((e) => `${e.name}\n`).join(''));
+    return 0;
+  }
   if (flags.json) {
     printJson(envs.map(({ status: _status, ...env }) => env));
     return 0;
