@@ -45,35 +45,33 @@ export async function withHealing<T>(
   const before = await findEnv(engine, name, plan.options.prefix);
   if (!before) throw problem;
 
+  /** The re-check after a step: its result when the step fixed the env, else undefined (and `problem` is the new one). */
+  const recheck = async (fixedBy: string, withPlan: EnvPlan): Promise<{ value: T } | undefined> => {
+    try {
+      const value = await attempt(withPlan);
+      ctx.report.info(`${name}: healed by ${fixedBy}`);
+      return { value };
+    } catch (err) {
+      if (!(err instanceof SshdUnavailableError)) throw err;
+      problem = err;
+      return undefined;
+    }
+  };
+
   if (before.state === 'running' && before.labels[LABEL.connect] !== 'exec') {
     ctx.report.info(`${name}: ${problem.message}; starting its sshd`);
     const started = await runEngineCaptured(engine, before.id, START_SSHD, { user: 'root' }).catch((err: Error) => ({ code: -1, stderr: err.message }));
-    if (started.code === 0) {
-      try {
-        const healed = await attempt(plan);
-        ctx.report.info(`${name}: healed by starting its sshd`);
-        return healed;
-      } catch (err) {
-        if (!(err instanceof SshdUnavailableError)) throw err;
-        problem = err;
-      }
-    } else {
-      ctx.report.verbose(`starting sshd in ${name} failed (${started.code}): ${started.stderr.trim()}`);
-    }
+    if (started.code !== 0) ctx.report.verbose(`starting sshd in ${name} failed (${started.code}): ${started.stderr.trim()}`);
+    const healed = started.code === 0 ? await recheck('starting its sshd', plan) : undefined;
+    if (healed) return healed.value;
   }
 
   if (before.state === 'running') {
     ctx.report.info(`${name}: ${problem.message}; restarting its container`);
     await closeMaster();
     await engine.restartContainer(before.id, RESTART_TIMEOUT_S);
-    try {
-      const healed = await attempt(plan);
-      ctx.report.info(`${name}: healed by restarting its container`);
-      return healed;
-    } catch (err) {
-      if (!(err instanceof SshdUnavailableError)) throw err;
-      problem = err;
-    }
+    const healed = await recheck('restarting its container', plan);
+    if (healed) return healed.value;
   }
 
   const question = `${name} still does not answer (${problem.message}). Recreate its container from its image? Its volumes are kept. [y/N] `;
@@ -88,7 +86,7 @@ export async function withHealing<T>(
   await closeMaster();
   await engine.removeContainer(before.id);
   forgetEnvState(ctx.paths.envState(name));
-  const healed = await attempt(recorded ?? plan);
-  ctx.report.info(`${name}: healed by recreating its container`);
-  return healed;
+  const healed = await recheck('recreating its container', recorded ?? plan);
+  if (healed) return healed.value;
+  throw problem;
 }
