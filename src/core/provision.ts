@@ -33,8 +33,9 @@ export const ENTRYPOINT = [
   '-c',
   [
     'mkdir -p /run/sshd /run/spoon && chmod 1777 /run/spoon',
-    `${SSHD_BINARY} -t -f ${SSHD_CONFIG} || exit 1`,
     `${SSHD_BINARY} -D -e -f ${SSHD_CONFIG} &`,
+    // Checked beside the start rather than before it, to keep it off the path to the first login.
+    `${SSHD_BINARY} -t -f ${SSHD_CONFIG} || exit 1`,
     'trap "exit 0" TERM INT',
     'while :; do sleep 3600 & wait $!; done',
   ].join('\n'),
