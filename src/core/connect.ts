@@ -11,6 +11,7 @@ import { hostAlias } from '../ssh/known-hosts.js';
 import { readEnvState, type EnvState } from '../state/env-state.js';
 import { ensureDir } from '../state/files.js';
 import { dirname } from 'node:path';
+import { existsSync } from 'node:fs';
 import { RuntimeError } from '../errors.js';
 import type { Context } from './context.js';
 import { planHash, type EnvPlan } from './plan.js';
@@ -46,7 +47,8 @@ export type Connection = { kind: 'ssh'; target: SshTarget } | { kind: 'exec'; co
 export async function connect(ctx: Context, name: string, req: ConnectRequest): Promise<Connection> {
   const cached = readEnvState(ctx.paths.envState(name), (path) => ctx.report.warn(`${path} was damaged; spoon rebuilds it from the engine`));
   // The cache serves only the settings it was written under; anything else asks the engine.
-  if (cached && cached.engineUrl === ctx.endpoint.url && (!req.explicitSettings || cached.configHash === planHash(req.plan))) {
+  const usable = cached && cached.engineUrl === ctx.endpoint.url && (!req.explicitSettings || cached.configHash === planHash(req.plan));
+  if (usable && !existsSync(ctx.paths.pausedMarker(name))) {
     const target = sshTarget(ctx, name, cached);
     const failure = await ensureMaster(ctx, name, target);
     if (failure === undefined) {

@@ -75,7 +75,8 @@ export async function ensureEnv(ctx: Context, name: string, plan: EnvPlan, ensur
           `to recreate it: spoon destroy ${name} && spoon up ${name} ... (the home volume is kept)`,
         );
       }
-      started = found.state !== 'running';
+      // A paused container is resumed, not started: its postStart commands ran when it started.
+      started = found.state !== 'running' && found.state !== 'paused';
       container = await startIfNeeded(ctx, engine, found);
     }
     if (isExecMode(container)) {
@@ -331,7 +332,13 @@ async function imageFit(ctx: Context, engine: Engine, id: string, image: ImageRe
 async function startIfNeeded(ctx: Context, engine: Engine, c: ContainerInfo): Promise<ContainerInfo> {
   if (c.state === 'running') return c;
   if (c.state === 'paused') {
-    throw new RuntimeError(`${c.name} is paused`, { hint: `unpause it with \`docker unpause ${c.name}\`` });
+    // Under the env's lock, so no snapshot is running: the pause is left over (a snapshot killed hard) or someone's `docker pause`.
+    ctx.report.info(`${c.labels[LABEL.name] ?? c.name} was paused; resuming it`);
+    await engine.unpauseContainer(c.id);
+    rmSync(ctx.paths.pausedMarker(c.labels[LABEL.name] ?? ''), { force: true });
+    const resumed = await engine.inspectContainer(c.id);
+    if (!resumed) throw new RuntimeError(`the container ${c.name} vanished while it was resumed`);
+    return resumed;
   }
   ctx.report.verbose(`starting ${c.name} (was ${c.state})`);
   await startOrExplain(engine, c.id, c.labels[LABEL.name] ?? c.name);

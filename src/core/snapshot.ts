@@ -11,11 +11,14 @@ import { randomBytes } from 'node:crypto';
 import type { Engine, ImageInfo, VolumeInfo } from '../engine/engine.js';
 import { NoSuchEnvError, RuntimeError } from '../errors.js';
 import { acquireLock } from '../state/lock.js';
+import { rmSync } from 'node:fs';
+import { writeAtomic } from '../state/files.js';
 import type { Context } from './context.js';
 import { findEnv } from './find-env.js';
 import { LABEL } from './labels.js';
 import { persistVolumeName, snapshotRepo, snapshotVolumeName } from './names.js';
 import { undoOnFailure } from './undo.js';
+import { checkpoint } from './checkpoint.js';
 
 export interface SnapshotRef {
   name: string;
@@ -82,14 +85,25 @@ export async function takeSnapshot(ctx: Context, ref: SnapshotRef, prefix: strin
     const clash = copies.find((t) => names.has(t.name));
     if (clash) throw new RuntimeError(`volume ${clash.name} already exists`, { hint: 'choose another TAG' });
 
-    const pause = c.state === 'running';
-    if (pause) {
-      ctx.report.verbose(`pausing ${ref.name} while it is snapshotted`);
-      await engine.pauseContainer(c.id);
-    }
+    // Resumed on every way out: success, failure, and Ctrl-C (whose handler exits from the undo).
+    let paused = false;
+    const resume = async () => {
+      if (!paused) return;
+      paused = false;
+      await engine.unpauseContainer(c.id);
+      rmSync(ctx.paths.pausedMarker(ref.name), { force: true });
+    };
     try {
       return await undoOnFailure(
         async () => {
+          if (c.state === 'running') {
+            ctx.report.verbose(`pausing ${ref.name} while it is snapshotted`);
+            // A connection through the cached ssh master would hang on the paused sshd: the marker sends connects to the engine.
+            writeAtomic(ctx.paths.pausedMarker(ref.name), `${process.pid}\n`);
+            await engine.pauseContainer(c.id);
+            paused = true;
+          }
+          await checkpoint(ctx, 'snapshot:paused');
           const imageId = await engine.commitContainer(c.id, { repo, tag: ref.tag, labels: { [LABEL.snapshot]: key, [LABEL.snapshotOf]: ref.name } });
           ctx.timeline.mark('commit');
           for (const t of copies) {
@@ -101,17 +115,19 @@ export async function takeSnapshot(ctx: Context, ref: SnapshotRef, prefix: strin
             copies.map((t) => ({ from: t.source.name, to: t.name })),
           );
           ctx.timeline.mark('copy');
+          await checkpoint(ctx, 'snapshot:copied');
           const image = await engine.inspectImage(imageId);
           return summary(ref, imageRef, image, copies);
         },
         async () => {
+          await resume();
           await engine.removeImage(imageRef);
           for (const t of copies) if (!names.has(t.name)) await engine.removeVolume(t.name);
         },
         ctx.report,
       );
     } finally {
-      if (pause) await engine.unpauseContainer(c.id);
+      await resume();
     }
   } finally {
     lock.release();

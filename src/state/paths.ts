@@ -13,6 +13,8 @@ export interface StatePaths {
   knownHosts(name: string): string;
   envState(name: string): string;
   sshLog(name: string): string;
+  /** Present while a snapshot holds the env paused; one left behind (spoon killed) sends the next connect to the engine, which resumes it. */
+  pausedMarker(name: string): string;
   /** Folder of `spoon forward` records, one file per running forward process. */
   forwardsDir(name: string): string;
   lock(name: string): string;
@@ -34,6 +36,7 @@ export function statePaths(env: { XDG_STATE_HOME?: string | undefined; HOME?: st
     knownHosts: (name) => join(envDir(name), 'known_hosts'),
     envState: (name) => join(envDir(name), 'state.json'),
     sshLog: (name) => join(envDir(name), 'ssh.log'),
+    pausedMarker: (name) => join(envDir(name), 'paused'),
     forwardsDir: (name) => join(envDir(name), 'forwards'),
     lock: (name) => join(root, 'locks', `${name}.lock`),
     imageFits: (imageId, user) => join(root, 'images', `${imageId.replace(/^sha256:/, '')}.${user}.ok`),

@@ -1,5 +1,5 @@
 /**
- * Ctrl-C (SIGINT) at each phase of create and of destroy. SPOON_TEST_PAUSE_AT holds
+ * Ctrl-C (SIGINT) at each phase of create, destroy and snapshot. SPOON_TEST_PAUSE_AT holds
  * spoon at a named checkpoint so the signal lands exactly there. After each, the next
  * command works and nothing is left half-made: no orphan container or volume, no
  * temporary state file, no held lock.
@@ -155,4 +155,48 @@ describe('Ctrl-C during destroy --volumes', () => {
       assert.deepEqual((await api('GET', `/networks?filters=${encodeURIComponent(JSON.stringify({ label: [box.label] }))}`)).body, [], 'no networks');
     });
   }
+});
+
+describe('Ctrl-C during snapshot', () => {
+  const imageOf = async (name: string, tag: string) => (await api('GET', `/images/spoon-snapshot/${name}:${tag}/json`)).status === 200;
+  const snapshotVolumes = async (name: string) => {
+    const all = (await api<{ Volumes: { Name: string }[] | null }>('GET', '/volumes')).body?.Volumes ?? [];
+    return all.map((v) => v.Name).filter((v) => v.startsWith(`spoon-snap-${name}-`));
+  };
+
+  for (const phase of ['snapshot:paused', 'snapshot:copied']) {
+    test(`at ${phase}: the env runs again and no half-made snapshot is left`, async () => {
+      const name = box.name(phase.replace(':', '-'));
+      await box.up(name);
+      const r = await interruptAt(phase, ['snapshot', name, 't1']);
+      assert.equal(r.code, 130, r.stderr);
+      assert.equal((await containersLabelled(`dev.spoon.name=${name}`))[0]?.State, 'running', 'not left paused');
+      assert.equal(await imageOf(name, 't1'), false, 'no snapshot image');
+      assert.deepEqual(await snapshotVolumes(name), [], 'no snapshot volumes');
+      assert.equal(existsSync(join(box.stateHome, 'spoon', 'envs', name, 'paused')), false, 'no paused marker');
+      assertNoTemporaryFiles();
+      const again = await box.spoon(['snapshot', name, 't1']);
+      assert.equal(again.code, 0, again.stderr);
+      await box.spoon(['snapshot', 'rm', `${name}:t1`]);
+    });
+  }
+
+  test('kill -9 while the env is paused: the next command resumes it', async () => {
+    const name = box.name('snapshot-kill');
+    await box.up(name);
+    const child = spawn(process.execPath, [SPOON, 'snapshot', name, 't1'], { env: box.env({ SPOON_TEST_PAUSE_AT: 'snapshot:paused' }), stdio: ['ignore', 'ignore', 'pipe'] });
+    await new Promise<void>((resolve) => child.stderr.on('data', (d: Buffer) => d.toString().includes('paused at') && resolve()));
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.on('close', resolve));
+    assert.equal((await containersLabelled(`dev.spoon.name=${name}`))[0]?.State, 'paused');
+
+    const r = await box.spoon(['exec', name, '--', 'echo', 'back']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'back\n');
+    assert.match(r.stderr, /was paused; resuming it/);
+    assert.equal(existsSync(join(box.stateHome, 'spoon', 'envs', name, 'paused')), false, 'the marker went with the pause');
+    const fast = await box.spoon(['exec', name, '--', 'true']);
+    assert.equal(fast.code, 0, fast.stderr);
+    assert.doesNotMatch(fast.stderr, /paused/);
+  });
 });
