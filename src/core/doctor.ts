@@ -9,7 +9,7 @@ import { describeCause } from '../errors.js';
 import type { Context } from './context.js';
 import { LABEL } from './labels.js';
 import { HOST_KEY } from './provision.js';
-import { sshBanner } from './wait-sshd.js';
+import { isSpoonSshd, sshBanner } from './wait-sshd.js';
 import { publishedPortHost } from '../engine/endpoint.js';
 import { readIfExists } from '../state/files.js';
 
@@ -34,6 +34,7 @@ async function checkEnvs(ctx: Context): Promise<Check[]> {
       const env = c.labels[LABEL.name] ?? c.name;
       const check = (ok: boolean, detail: string, fix?: string): Check => ({ name: `env ${env}`, ok, detail, ...(fix ? { fix } : {}) });
       if (c.state === 'dead' || c.state === 'restarting') return check(false, `the container is ${c.state}`, `spoon restart ${env}, or recreate it: spoon destroy ${env} && spoon up ${env} (volumes are kept)`);
+      if (c.state === 'paused') return check(true, `paused; \`spoon ${env}\` resumes it`);
       if (c.state !== 'running') return check(true, `${c.state}; \`spoon ${env}\` starts it`);
       if (c.labels[LABEL.connect] === 'exec') return check(true, 'running; entered through the engine (its image has no sshd)');
       const ssh = c.ports.find((p) => p.container === 22 && p.protocol === 'tcp');
@@ -46,7 +47,10 @@ async function checkEnvs(ctx: Context): Promise<Check[]> {
       // Through an ssh engine the port is only reachable from that host.
       if (ctx.endpoint.kind !== 'ssh') {
         const host = publishedPortHost(ctx.endpoint, ssh.hostIp ?? '127.0.0.1');
-        if (!(await sshBanner(host, ssh.host, 2000))) return check(false, `running, but its sshd does not answer on ${host}:${ssh.host}`, `spoon up ${env} -N (starts its sshd again, or restarts the container)`);
+        if (!(await sshBanner(host, ssh.host, 2000))) {
+          const gone = (await engine.processes(c.id))?.some(isSpoonSshd) === false;
+          return check(false, `running, but its sshd ${gone ? 'is not running' : `does not answer on ${host}:${ssh.host}`}`, `spoon up ${env} -N (starts its sshd again, or restarts the container)`);
+        }
       }
       return check(true, `running; sshd answers on port ${ssh.host}${pinned ? ', host key matches the pin' : '; host key not pinned here yet (the next `spoon ' + env + '` pins it)'}`);
     }),

@@ -53,6 +53,14 @@ describe('healing', () => {
     assert.equal(await engineExec(`spoon-${n}`, ['pkill', 'sshd']), 0);
     assert.equal((await inspect(`spoon-${n}`))?.State.Status, 'running', 'sshd is not the main process: the container stays up');
 
+    // doctor sees it and names the fix.
+    const doc = await box.spoon(['doctor', '--json']);
+    assert.equal(doc.code, 1, doc.stderr);
+    const check = (JSON.parse(doc.stdout) as { name: string; ok: boolean; detail: string; fix?: string }[]).find((c) => c.name === `env ${n}`);
+    assert.equal(check?.ok, false);
+    assert.equal(check?.detail, 'running, but its sshd is not running');
+    assert.match(check?.fix ?? '', new RegExp(`spoon up ${n} -N`));
+
     const healed = await box.spoon(['exec', n, '--', 'cat', 's.txt']);
     assert.equal(healed.code, 0, healed.stderr);
     assert.equal(healed.stdout, 'kept\n');
