@@ -77,7 +77,7 @@ export async function ensureEnv(ctx: Context, name: string, plan: EnvPlan, ensur
       }
       // A paused container is resumed, not started: its postStart commands ran when it started.
       started = found.state !== 'running' && found.state !== 'paused';
-      container = await startIfNeeded(ctx, engine, found);
+      container = await startIfNeeded(ctx, engine, name, found);
     }
     if (isExecMode(container)) {
       ctx.timeline.mark('ready');
@@ -329,19 +329,19 @@ async function imageFit(ctx: Context, engine: Engine, id: string, image: ImageRe
   return fit;
 }
 
-async function startIfNeeded(ctx: Context, engine: Engine, c: ContainerInfo): Promise<ContainerInfo> {
+async function startIfNeeded(ctx: Context, engine: Engine, name: string, c: ContainerInfo): Promise<ContainerInfo> {
   if (c.state === 'running') return c;
   if (c.state === 'paused') {
     // Under the env's lock, so no snapshot is running: the pause is left over (a snapshot killed hard) or someone's `docker pause`.
-    ctx.report.info(`${c.labels[LABEL.name] ?? c.name} was paused; resuming it`);
+    ctx.report.info(`${name} was paused; resuming it`);
     await engine.unpauseContainer(c.id);
-    rmSync(ctx.paths.pausedMarker(c.labels[LABEL.name] ?? ''), { force: true });
+    rmSync(ctx.paths.pausedMarker(name), { force: true });
     const resumed = await engine.inspectContainer(c.id);
     if (!resumed) throw new RuntimeError(`the container ${c.name} vanished while it was resumed`);
     return resumed;
   }
   ctx.report.verbose(`starting ${c.name} (was ${c.state})`);
-  await startOrExplain(engine, c.id, c.labels[LABEL.name] ?? c.name);
+  await startOrExplain(engine, c.id, name);
   ctx.timeline.mark('start');
   const started = await engine.inspectContainer(c.id);
   if (!started) throw new RuntimeError(`the container ${c.name} vanished while it was starting`);
