@@ -53,7 +53,9 @@ else
   clear_stale_pid /var/run/docker/containerd/containerd.pid
   # Started from / so that removing the folder this script ran from cannot affect it, and
   # with all its output in the log so that it holds none of this script's pipes open.
-  (cd / && exec nohup dockerd) >"$STATE/dockerd.log" 2>&1 </dev/null &
+  # DOCKERD_ARGS: extra arguments (the engine-restart test passes those the killed dockerd had).
+  # shellcheck disable=SC2086
+  (cd / && exec nohup dockerd ${DOCKERD_ARGS:-}) >"$STATE/dockerd.log" 2>&1 </dev/null &
   for _ in $(seq 1 120); do
     ping_engine && break
     sleep 0.5

@@ -22,6 +22,9 @@ describe('engine restart', () => {
 
     const pid = Number(readFileSync('/var/run/docker.pid', 'utf8').trim());
     assert.ok(pid > 1, 'dockerd wrote its pid file');
+    // It is started again with the arguments it had, so the engine after the test is the one before it.
+    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).slice(1);
+    assert.ok(args.every((a) => !/\s/.test(a)), `dockerd's arguments can be passed on: ${args.join(' ')}`);
     process.kill(pid, 'SIGKILL');
     await waitFor('the engine to stop answering', async () => ((await engineAnswers()) ? undefined : true));
 
@@ -32,7 +35,7 @@ describe('engine restart', () => {
     assert.doesNotMatch(down.stderr, /\n\s+at /, 'no stack trace');
 
     // Started again the way CI starts it; without live-restore it stops the containers it finds.
-    const started = spawnSync('bash', [join(ROOT, 'scripts', 'setup-engine.sh')], { encoding: 'utf8', timeout: 300_000 });
+    const started = spawnSync('bash', [join(ROOT, 'scripts', 'setup-engine.sh')], { encoding: 'utf8', timeout: 300_000, env: { ...process.env, DOCKERD_ARGS: args.join(' ') } });
     assert.equal(started.status, 0, `setup-engine.sh: ${started.stdout}${started.stderr}`);
     assert.ok(await engineAnswers());
     assert.notEqual((await inspect(`spoon-${name}`))?.State.Status, 'running', 'the restart stopped the env (else this test proves nothing)');
