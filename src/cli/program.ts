@@ -163,7 +163,7 @@ docker-spoon's flags still work: -l (list), -d NAME (destroy), -n NAME (ports),
     .description('let a guest without engine access into the env\'s tmux session; prints the ssh command to send them')
     .argument('<NAME>', 'environment name')
     .requiredOption('--key <file>', "the guest's OpenSSH public key (.pub)")
-    .requiredOption('--as <guest>', 'a name for the guest (a-z 0-9 -)')
+    .option('--as <guest>', 'a name for the guest (a-z 0-9 -); default: from the key\'s comment (alice@laptop) or file name (alice.pub)')
     .option('--read-only', 'the guest watches; their keystrokes never reach the session')
     .option('--json', 'print JSON')
     .action(run(async () => (await import('./commands/pairing.js')).shareCommand));

@@ -7,6 +7,7 @@
  * (`-r`: their keystrokes are refused by the server) unless asked otherwise.
  */
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { Engine } from '../engine/engine.js';
 import { RuntimeError, UsageError, describeCause } from '../errors.js';
 import type { Context } from '../core/context.js';
@@ -20,11 +21,13 @@ import { readIfExists } from '../state/files.js';
 
 export interface ShareRequest {
   keyFile: string;
-  guest: string;
+  /** `--as`; when left out, made from the key (defaultGuestName). */
+  guest: string | undefined;
   readOnly: boolean;
 }
 
 export interface ShareResult {
+  guest: string;
   command: string;
   knownHosts: string;
   user: string;
@@ -51,18 +54,19 @@ interface Ready {
 }
 
 export async function share(ctx: Context, name: string, plan: EnvPlan, req: ShareRequest): Promise<ShareResult> {
-  validateGuest(req.guest);
+  if (req.guest !== undefined) validateGuest(req.guest);
   const key = readGuestKey(req.keyFile);
+  const guest = req.guest ?? defaultGuestName(req.keyFile, key.comment);
   const env = await readyEnv(ctx, name, plan);
   await requireServerAccess(env, name);
-  const user = GUEST_USER_PREFIX + req.guest;
+  const user = GUEST_USER_PREFIX + guest;
   if ((await run(env, ['id', '-u', user], 'root')).code === 0) {
-    throw new UsageError(`a guest named '${req.guest}' already shares ${name}`, { hint: `pick another name, or revoke it first: spoon unshare ${name} ${req.guest}` });
+    throw new UsageError(`a guest named '${guest}' already shares ${name}`, { hint: `pick another name, or revoke it first: spoon unshare ${name} ${guest}` });
   }
 
   const session = plan.options.session;
   const attach = shellQuote(['tmux', '-S', TMUX_SOCKET, 'attach-session', ...(req.readOnly ? ['-r'] : []), '-t', session]);
-  const keyLine = `restrict,pty,command="${attach}" ${key}`;
+  const keyLine = `restrict,pty,command="${attach}" ${key.type} ${key.blob}`;
   const made = await run(
     env,
     [
@@ -74,7 +78,7 @@ export async function share(ctx: Context, name: string, plan: EnvPlan, req: Shar
     'root',
     [`GUEST=${user}`, `KEYLINE=${keyLine}`],
   );
-  if (made.code !== 0) throw new RuntimeError(`could not add guest '${req.guest}' to ${name}: ${lastLine(made.stderr)}`, { hint: 'the image needs useradd (passwd package)' });
+  if (made.code !== 0) throw new RuntimeError(`could not add guest '${guest}' to ${name}: ${lastLine(made.stderr)}`, { hint: 'the image needs useradd (passwd package)' });
 
   // The owner's session must exist for the guest to join; the socket is opened to all
   // local users, and tmux's own access list decides who may connect.
@@ -86,12 +90,12 @@ export async function share(ctx: Context, name: string, plan: EnvPlan, req: Shar
   );
   if (access.code !== 0) {
     await removeGuest(env, user);
-    throw new RuntimeError(`could not let guest '${req.guest}' into the tmux session of ${name}: ${lastLine(access.stderr)}`);
+    throw new RuntimeError(`could not let guest '${guest}' into the tmux session of ${name}: ${lastLine(access.stderr)}`);
   }
 
   const knownHosts = (readIfExists(ctx.paths.knownHosts(name)) ?? '').trim();
   const command = shellQuote(['ssh', '-t', '-p', String(env.port), '-o', `HostKeyAlias=${hostAlias(name)}`, '-o', 'StrictHostKeyChecking=yes', `${user}@${env.host}`]);
-  return { command, knownHosts, user, host: env.host, port: env.port, readOnly: req.readOnly };
+  return { guest, command, knownHosts, user, host: env.host, port: env.port, readOnly: req.readOnly };
 }
 
 export async function unshare(ctx: Context, name: string, plan: EnvPlan, guest: string): Promise<void> {
@@ -153,7 +157,21 @@ function validateGuest(guest: string): void {
   if (!GUEST_RE.test(guest)) throw new UsageError(`invalid guest name '${guest}': use 1-20 of a-z 0-9 - starting with a letter`);
 }
 
-function readGuestKey(file: string): string {
+/**
+ * The guest name when `--as` is left out: the user part of the key's comment
+ * (`alice@laptop`), else the key file's name (`alice.pub`, not ssh-keygen's `id_*`
+ * defaults, which say nothing of the guest), fitted to a-z 0-9 -.
+ */
+export function defaultGuestName(keyFile: string, comment: string): string {
+  const file = basename(keyFile).replace(/\.pub$/, '');
+  for (const source of [comment.split('@')[0] ?? '', file.startsWith('id_') ? '' : file]) {
+    const guest = source.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^[^a-z]+/, '').slice(0, 20).replace(/-+$/, '');
+    if (GUEST_RE.test(guest)) return guest;
+  }
+  throw new UsageError(`--as: no guest name can be made from ${keyFile}`, { hint: 'name the guest: --as alice' });
+}
+
+function readGuestKey(file: string): { type: string; blob: string; comment: string } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -164,7 +182,7 @@ function readGuestKey(file: string): string {
   const line = text.split('\n').map((l) => l.trim()).find((l) => l && !l.startsWith('#'));
   const key = line ? parsePublicKey(line) : undefined;
   if (!key) throw new UsageError(`--key: ${file} is not an OpenSSH public key`, { hint: 'ask the guest for their .pub file, e.g. ~/.ssh/id_ed25519.pub' });
-  return `${key.type} ${key.blob}`;
+  return key;
 }
 
 function lastLine(text: string): string {

@@ -147,8 +147,10 @@ describe('pairing guests', () => {
     assert.equal(id.code, 0, `unix user spoon-guest-alice exists in the env: ${id.stderr}`);
 
     // Text mode: stdout is the one command line; stderr has the known_hosts line and the listen warning.
-    const carol = await box.spoon(['share', name, '--key', join(box.dir, 'carol.pub'), '--as', 'carol']);
+    // Without --as the guest is named after the key's comment (carol@test).
+    const carol = await box.spoon(['share', name, '--key', join(box.dir, 'carol.pub')]);
     assert.equal(carol.code, 0, carol.stderr);
+    assert.match(carol.stderr, /read-write guest carol \(unix user spoon-guest-carol\) may join/);
     assert.equal(carol.stdout.split('\n').filter(Boolean).length, 1, `one stdout line:\n${carol.stdout}`);
     assert.ok(carol.stdout.startsWith('ssh -t -p '), carol.stdout);
     assert.equal(carol.stdout, `ssh -t -p ${alice.port} -o HostKeyAlias=spoon-${name} -o StrictHostKeyChecking=yes spoon-guest-carol@127.0.0.1\n`);

@@ -14,7 +14,7 @@ async function planFor(ctx: Context, name: string, flags: Record<string, unknown
 
 export async function shareCommand(ctx: Context, name: string, flags: Record<string, unknown>): Promise<number> {
   const plan = await planFor(ctx, name, flags);
-  const result = await share(ctx, name, plan, { keyFile: String(flags.key), guest: String(flags.as), readOnly: flags.readOnly === true });
+  const result = await share(ctx, name, plan, { keyFile: String(flags.key), guest: typeof flags.as === 'string' ? flags.as : undefined, readOnly: flags.readOnly === true });
   if (result.host.startsWith('127.') || result.host === '::1') {
     ctx.report.warn(`${name} publishes ssh on ${result.host}, which only this machine can reach`, 'for guests elsewhere, recreate the env with `listen` set to an address they can reach (e.g. --listen 0.0.0.0)');
   }
@@ -22,7 +22,7 @@ export async function shareCommand(ctx: Context, name: string, flags: Record<str
     printJson(result);
     return 0;
   }
-  ctx.report.info(`${result.readOnly ? 'read-only' : 'read-write'} guest ${result.user} may join ${name}; send them the command below.`);
+  ctx.report.info(`${result.readOnly ? 'read-only' : 'read-write'} guest ${result.guest} (unix user ${result.user}) may join ${name}; send them the command below.`);
   ctx.report.info(`They first add this line to their ~/.ssh/known_hosts (it pins the env's host key):\n${result.knownHosts}`);
   process.stdout.write(`${result.command}\n`);
   return 0;
