@@ -8,7 +8,8 @@ import { connect as tcpConnect } from 'node:net';
 import type { Context } from './context.js';
 import type { EnvPlan } from './plan.js';
 import { hostAlias } from '../ssh/known-hosts.js';
-import { RuntimeError } from '../errors.js';
+import { NoSuchEnvError, RuntimeError } from '../errors.js';
+import { findEnv } from './find-env.js';
 import { LABEL } from './labels.js';
 import { sshEngineArgs } from '../engine/endpoint.js';
 
@@ -50,6 +51,10 @@ export function sshConfigBlock(ctx: Context, entry: SshConfigEntry, proxy: strin
  * stopped, then joins stdin/stdout to its sshd.
  */
 export async function proxyToEnv(ctx: Context, name: string, plan: EnvPlan): Promise<number> {
+  // Never creates: the env's setup commands would print into the ssh byte stream on stdout.
+  if (!(await findEnv(await ctx.engine(), name, plan.options.prefix))) {
+    throw new NoSuchEnvError(name);
+  }
   const { ensureEnv } = await import('./ensure-env.js');
   const ready = await ensureEnv(ctx, name, plan, { explicitSettings: false });
   if (ready.access.kind !== 'ssh') throw new RuntimeError(`${name} has no sshd (its image has none), so ssh cannot reach it`, { hint: `use spoon exec ${name} -- CMD` });

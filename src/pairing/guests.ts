@@ -9,7 +9,8 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Engine } from '../engine/engine.js';
-import { RuntimeError, UsageError, describeCause } from '../errors.js';
+import { NoSuchEnvError, RuntimeError, UsageError, describeCause } from '../errors.js';
+import { findEnv } from '../core/find-env.js';
 import type { Context } from '../core/context.js';
 import type { EnvPlan } from '../core/plan.js';
 import { GUEST_USER_PREFIX, SPOON_DIR, TMUX_SOCKET } from '../core/provision.js';
@@ -57,7 +58,7 @@ export async function share(ctx: Context, name: string, plan: EnvPlan, req: Shar
   if (req.guest !== undefined) validateGuest(req.guest);
   const key = readGuestKey(req.keyFile);
   const guest = req.guest ?? defaultGuestName(req.keyFile, key.comment);
-  const env = await readyEnv(ctx, name, plan);
+  const env = await readyEnv(ctx, name, plan, true);
   await requireServerAccess(env, name);
   const user = GUEST_USER_PREFIX + guest;
   if ((await run(env, ['id', '-u', user], 'root')).code === 0) {
@@ -78,7 +79,11 @@ export async function share(ctx: Context, name: string, plan: EnvPlan, req: Shar
     'root',
     [`GUEST=${user}`, `KEYLINE=${keyLine}`],
   );
-  if (made.code !== 0) throw new RuntimeError(`could not add guest '${guest}' to ${name}: ${lastLine(made.stderr)}`, { hint: 'the image needs useradd (passwd package)' });
+  if (made.code !== 0) {
+    // The account may exist without its key: that would make every retry "already shares".
+    await removeGuest(env, user);
+    throw new RuntimeError(`could not add guest '${guest}' to ${name}: ${lastLine(made.stderr)}`, { hint: 'the image needs useradd (passwd package)' });
+  }
 
   // The owner's session must exist for the guest to join; the socket is opened to all
   // local users, and tmux's own access list decides who may connect.
@@ -100,7 +105,7 @@ export async function share(ctx: Context, name: string, plan: EnvPlan, req: Shar
 
 export async function unshare(ctx: Context, name: string, plan: EnvPlan, guest: string): Promise<void> {
   validateGuest(guest);
-  const env = await readyEnv(ctx, name, plan);
+  const env = await readyEnv(ctx, name, plan, false);
   const user = GUEST_USER_PREFIX + guest;
   if ((await run(env, ['id', '-u', user], 'root')).code !== 0) {
     throw new RuntimeError(`no guest named '${guest}' shares ${name}`, { hint: `see who is connected with: spoon who ${name}` });
@@ -111,7 +116,7 @@ export async function unshare(ctx: Context, name: string, plan: EnvPlan, guest: 
 }
 
 export async function who(ctx: Context, name: string, plan: EnvPlan): Promise<Client[]> {
-  const env = await readyEnv(ctx, name, plan);
+  const env = await readyEnv(ctx, name, plan, false);
   const r = await run(env, ['tmux', '-S', TMUX_SOCKET, 'list-clients', '-F', '#{client_user}\t#{client_readonly}\t#{client_tty}'], env.owner);
   if (r.code !== 0) return []; // no tmux server: nobody is attached
   return r.stdout
@@ -123,14 +128,22 @@ export async function who(ctx: Context, name: string, plan: EnvPlan): Promise<Cl
     });
 }
 
-async function readyEnv(ctx: Context, name: string, plan: EnvPlan): Promise<Ready> {
-  const { ensureEnv } = await import('../core/ensure-env.js');
-  const ready = await ensureEnv(ctx, name, plan, { explicitSettings: false });
-  if (ready.access.kind !== 'ssh') {
+/**
+ * The running env, reached the way `spoon NAME` reaches it (created or started with its
+ * setup commands, healed when broken). Only `share` may create it: `who` and `unshare`
+ * of an env that does not exist are errors.
+ */
+async function readyEnv(ctx: Context, name: string, plan: EnvPlan, mayCreate: boolean): Promise<Ready> {
+  const engine = await ctx.engine();
+  if (!mayCreate && !(await findEnv(engine, name, plan.options.prefix))) throw new NoSuchEnvError(name);
+  const { connect } = await import('../core/connect.js');
+  const conn = await connect(ctx, name, { plan, explicitSettings: false });
+  if (conn.kind !== 'ssh') {
     throw new RuntimeError(`${name} has no sshd (its image has none), so guests cannot reach it`, { hint: 'use an image with openssh-server and tmux 3.3+, like spoon\'s default' });
   }
-  const { state } = ready.access;
-  return { engine: await ctx.engine(), id: ready.container.id, owner: state.user, host: state.sshHost, port: state.sshPort };
+  const container = await findEnv(engine, name, plan.options.prefix);
+  if (!container) throw new NoSuchEnvError(name);
+  return { engine, id: container.id, owner: conn.target.user, host: conn.target.host, port: conn.target.port };
 }
 
 /** Read-only guests rely on tmux 3.3's server-access; an older tmux cannot keep them out. */

@@ -324,3 +324,28 @@ describe('sharing needs tmux 3.3', () => {
     }
   });
 });
+
+describe('which commands make the env', () => {
+  test('share of a new env makes it as `spoon NAME` does, setup commands included', async () => {
+    const n = box.name('sharenew');
+    const keyDir = join(box.dir, 'sharenew-key');
+    mkdirSync(keyDir, { recursive: true });
+    assert.equal(host('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'erin@test', '-f', join(keyDir, 'k')]).code, 0);
+    // share takes no creation flags: the settings come from the project's spoon.toml.
+    writeFileSync(join(keyDir, 'spoon.toml'), `run_on_create = ["touch ~/made-by-run-on-create"]\nlabels = { "test.spoon.run" = "${box.runId}" }\n`);
+    const r = await box.spoon(['share', n, '--key', join(keyDir, 'k.pub')], { cwd: keyDir });
+    assert.equal(r.code, 0, r.stderr);
+    const ran = await box.spoon(['exec', n, '--', 'test', '-e', 'made-by-run-on-create'], { cwd: keyDir });
+    assert.equal(ran.code, 0, 'run_on_create ran when share made the env');
+  });
+
+  test('who, unshare and the ssh-config proxy of an env that does not exist: no such env, nothing made', async () => {
+    const ghost = box.name('noguests');
+    for (const args of [['who', ghost], ['unshare', ghost, 'bob'], ['proxy', ghost]]) {
+      const r = await box.spoon(args);
+      assert.equal(r.code, 1, `${args[0]}: ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`^spoon: no environment named '${ghost}'$`, 'm'));
+      assert.equal(await inspect(`spoon-${ghost}`), undefined, `${args[0]} made no container`);
+    }
+  });
+});
