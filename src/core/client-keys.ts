@@ -2,16 +2,20 @@
  * spoon's own client key (generated once, 0600) and the user's public keys that are
  * also allowed into envs, so `ssh` with the user's usual key works too.
  */
-import { linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { linkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateEd25519, parsePublicKey } from '../ssh/keys.js';
-import { ensureDir, readIfExists, stateError } from '../state/files.js';
+import { ensureDir, readIfExists, stateError, writeAtomic } from '../state/files.js';
 import type { StatePaths } from '../state/paths.js';
-import { UsageError } from '../errors.js';
+import { RuntimeError, UsageError } from '../errors.js';
 
 export function ensureClientKey(paths: StatePaths): string {
   const existing = readIfExists(paths.clientPublicKey);
-  if (existing !== undefined && readIfExists(paths.clientKey) !== undefined) return existing.trim();
+  const hasPrivate = readIfExists(paths.clientKey) !== undefined;
+  if (existing !== undefined && hasPrivate) return existing.trim();
+  // A public half without its private key (deleted by hand) would be kept by the link below.
+  if (existing !== undefined) rmSync(paths.clientPublicKey, { force: true });
 
   ensureDir(paths.root);
   const pair = generateEd25519(`spoon@${process.env.HOSTNAME ?? 'host'}`);
@@ -28,7 +32,19 @@ export function ensureClientKey(paths: StatePaths): string {
     rmSync(tmp, { force: true });
     rmSync(`${paths.clientPublicKey}.${process.pid}.tmp`, { force: true });
   }
-  return readFileSync(paths.clientPublicKey, 'utf8').trim();
+  const published = readIfExists(paths.clientPublicKey);
+  if (published !== undefined) return published.trim();
+  // The private key is there but not yet its public half: another first run between its
+  // two links, or one killed there. The public half is derived from the private key.
+  const derived = spawnSync('ssh-keygen', ['-y', '-f', paths.clientKey], { encoding: 'utf8' });
+  const line = derived.stdout?.trim();
+  if (derived.status !== 0 || !line) {
+    throw new RuntimeError(`cannot read spoon's key ${paths.clientKey}: ${derived.stderr?.trim() || derived.error?.message || 'ssh-keygen failed'}`, {
+      hint: `remove ${paths.clientKey} and spoon makes a new key (envs made with the old one then refuse it; recreate them)`,
+    });
+  }
+  writeAtomic(paths.clientPublicKey, `${line}\n`, 0o644);
+  return line;
 }
 
 /**

@@ -5,6 +5,7 @@
  * remote side gets (raw mode), SIGTERM/SIGHUP end the session, and the terminal is
  * restored on every way out.
  */
+import { exitStatusFor } from '../ssh/spawn.js';
 import type { Engine, ExecProcess } from '../engine/engine.js';
 
 export interface EngineSessionOptions {
@@ -20,7 +21,6 @@ export interface EngineSessionOptions {
 
 export const DEFAULT_TERM = 'xterm-256color';
 
-const SIGNAL_NUMBERS = { SIGHUP: 1, SIGTERM: 15 } as const;
 
 /** Runs the command in the container with this process's stdio; resolves with its exit status. */
 export async function runEngineSession(engine: Engine, containerId: string, opts: EngineSessionOptions): Promise<number> {
@@ -143,9 +143,9 @@ function onSignals(proc: ExecProcess, tty: boolean, undo: (() => void)[]): Promi
         process.off('SIGQUIT', ignore);
       });
     }
-    for (const [signal, n] of Object.entries(SIGNAL_NUMBERS)) {
+    for (const signal of ['SIGHUP', 'SIGTERM'] as const) {
       const handler = () => {
-        resolve(128 + n);
+        resolve(exitStatusFor(signal));
         proc.close();
       };
       process.on(signal, handler);

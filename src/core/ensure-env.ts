@@ -160,7 +160,7 @@ async function createEnv(ctx: Context, engine: Engine, name: string, plan: EnvPl
       if (fit.sshd) {
         const sessionEnv = { ...options.env, ...(plan.devcontainer?.remoteEnv ?? {}) };
         const own = provisioningFiles({ containerId: id, user: options.user, env: sessionEnv, hostPrivateKey: hostKey.privateKey, hostPublicKey: hostKey.publicKey, authorizedKeys });
-        const copied = options.copy.length ? copyEntries(options.copy, await ownerOf(engine, id, options.user, home)) : { dirs: [], files: [] };
+        const copied = options.copy.length ? copyEntries(options.copy, fit.user ? { ...fit.user, home } : await ownerOf(engine, id, options.user, home)) : { dirs: [], files: [] };
         dirs = [...copied.dirs, ...own.dirs];
         files = [...copied.files, ...own.files];
       } else {

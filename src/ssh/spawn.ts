@@ -3,6 +3,7 @@
  * arrays, never shell strings; --debug shows the exact, copyable command line.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
 import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { shellQuote } from './args.js';
@@ -33,7 +34,7 @@ export function runAttached(args: string[], observe?: CommandObserver): Promise<
     });
     child.on('exit', (code, signal) => {
       cleanup();
-      resolve(code ?? 128 + signalNumber(signal));
+      resolve(code ?? exitStatusFor(signal));
     });
   });
 }
@@ -57,7 +58,7 @@ export async function startMaster(args: string[], controlPath: string, logFile: 
     const code = await new Promise<number>((resolve, reject) => {
       const child = spawn(SSH_BINARY, args, { stdio: ['ignore', 'ignore', fd] });
       child.on('error', (err: NodeJS.ErrnoException) => reject(sshMissing(err)));
-      child.on('exit', (c, signal) => resolve(c ?? 128 + signalNumber(signal)));
+      child.on('exit', (c, signal) => resolve(c ?? exitStatusFor(signal)));
     });
     const stderr = readFileSync(logFile, 'utf8').trim();
     return { ok: code === 0, stderr };
@@ -82,7 +83,7 @@ export function runCaptured(args: string[], observe?: CommandObserver): Promise<
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', (err: NodeJS.ErrnoException) => reject(sshMissing(err)));
-    child.on('close', (code, signal) => resolve({ code: code ?? 128 + signalNumber(signal), stdout, stderr }));
+    child.on('close', (code, signal) => resolve({ code: code ?? exitStatusFor(signal), stdout, stderr }));
   });
 }
 
@@ -92,7 +93,7 @@ export function runHostShell(command: string, cwd: string, observe?: CommandObse
   return new Promise((resolve, reject) => {
     const child = spawn('/bin/sh', ['-c', command], { cwd, stdio: ['ignore', 'inherit', 'inherit'] });
     child.on('error', reject);
-    child.on('exit', (code, signal) => resolve(code ?? 128 + signalNumber(signal)));
+    child.on('exit', (code, signal) => resolve(code ?? exitStatusFor(signal)));
   });
 }
 
@@ -117,7 +118,7 @@ function sshMissing(err: NodeJS.ErrnoException): Error {
   return err;
 }
 
-function signalNumber(signal: NodeJS.Signals | null): number {
-  const numbers: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };
-  return (signal && numbers[signal]) ?? 1;
+/** A shell's status for a process ended by `signal`: 128 + its number. */
+export function exitStatusFor(signal: NodeJS.Signals | null): number {
+  return 128 + (signal ? osConstants.signals[signal] : 1);
 }

@@ -24,6 +24,8 @@ export function tarOf(dirs: DirEntry[], files: Pick<FileEntry, 'path' | 'content
 /** The content of the first regular file in a tar stream (GET /containers/{id}/archive of one file). */
 export async function firstFileOf(stream: Readable): Promise<Buffer | undefined> {
   const ex = extract();
+  // A dropped connection ends the extraction with its error instead of leaving it waiting.
+  stream.once('error', (err) => ex.destroy(err));
   stream.pipe(ex as unknown as NodeJS.WritableStream);
   let found: Buffer | undefined;
   for await (const entry of ex) {

@@ -21,7 +21,7 @@ import type {
 } from '../engine.js';
 import { ContainerNameConflict, EngineApiError } from '../engine.js';
 import type { EngineEndpoint } from '../endpoint.js';
-import { DockerHttp, jsonLines, readText, type RequestObserver } from './http.js';
+import { DockerHttp, drain, jsonLines, type RequestObserver } from './http.js';
 import { RuntimeError } from '../../errors.js';
 import type * as Archive from './archive.js';
 import { execStreams } from './exec-stream.js';
@@ -188,12 +188,11 @@ export class DockerEngine implements Engine {
 
   async putFiles(id: string, dirs: DirEntry[], files: FileEntry[]): Promise<void> {
     const { tarOf } = await loadArchive();
-    const res = await this.http.request('PUT', `/containers/${id}/archive`, 'copying files into the container', {
+    await this.drainRequest('PUT', `/containers/${id}/archive`, 'copying files into the container', {
       query: { path: '/' },
       body: tarOf(dirs, files),
       contentType: 'application/x-tar',
     });
-    await readText(res.body);
   }
 
   async readFile(id: string, path: string): Promise<Buffer | undefined> {
@@ -202,7 +201,7 @@ export class DockerEngine implements Engine {
       accept: [404],
     });
     if (res.status === 404) {
-      await readText(res.body);
+      await drain(res.body);
       return undefined;
     }
     const { firstFileOf } = await loadArchive();
@@ -214,7 +213,7 @@ export class DockerEngine implements Engine {
       query: { path },
       accept: [404],
     });
-    await readText(res.body);
+    await drain(res.body);
     return res.status === 200;
   }
 
@@ -239,6 +238,11 @@ export class DockerEngine implements Engine {
       query: { stdout: 1, stderr: 1, tail },
       accept: [404],
     });
+    // A 404's body is the engine's error message, not log lines.
+    if (res.status === 404) {
+      await drain(res.body);
+      return '';
+    }
     const chunks: Buffer[] = [];
     for await (const c of res.body) chunks.push(c as Buffer);
     return demuxLogs(Buffer.concat(chunks));
@@ -311,12 +315,11 @@ export class DockerEngine implements Engine {
   async copyPath(fromId: string, fromPath: string, toId: string, toPath: string): Promise<void> {
     const { rebaseTar } = await loadArchive();
     const from = await this.http.request('GET', `/containers/${fromId}/archive`, `reading ${fromPath} from the container`, { query: { path: fromPath } });
-    const res = await this.http.request('PUT', `/containers/${toId}/archive`, `copying ${fromPath} into ${toPath}`, {
+    await this.drainRequest('PUT', `/containers/${toId}/archive`, `copying ${fromPath} into ${toPath}`, {
       query: { path: '/' },
       body: rebaseTar(from.body, fromPath, toPath),
       contentType: 'application/x-tar',
     });
-    await readText(res.body);
   }
 
   async ensureVolume(name: string, labels: Record<string, string>): Promise<void> {
@@ -391,7 +394,7 @@ export class DockerEngine implements Engine {
 
   private async drainRequest(method: string, path: string, what: string, options: Parameters<DockerHttp['request']>[3]): Promise<void> {
     const res = await this.http.request(method, path, what, options);
-    await readText(res.body);
+    await drain(res.body);
   }
 }
 

@@ -109,10 +109,7 @@ export class DockerHttp {
   async request(method: string, path: string, what: string, options: RequestOptions = {}): Promise<EngineResponse> {
     const prefix = await this.apiVersion();
     const res = await this.raw(method, prefix + path, options);
-    if (res.status >= 400 && !(options.accept ?? []).includes(res.status)) {
-      const text = await readText(res.body);
-      throw new EngineApiError(res.status, engineMessage(text), what);
-    }
+    await throwUnlessAccepted(res, what, options);
     return res;
   }
 
@@ -133,10 +130,7 @@ export class DockerHttp {
     const headers = { ...options.headers, Connection: 'Upgrade', Upgrade: 'tcp' };
     const res = await this.raw(method, prefix + path, { ...options, headers }, true);
     if (res.upgraded) return res;
-    if (res.status >= 400 && !(options.accept ?? []).includes(res.status)) {
-      const text = await readText(res.body);
-      throw new EngineApiError(res.status, engineMessage(text), what);
-    }
+    await throwUnlessAccepted(res, what, options);
     return res;
   }
 
@@ -230,13 +224,21 @@ function engineMessage(text: string): string {
   return text.trim();
 }
 
-export async function readText(body: Readable): Promise<string> {
+/** An error status the caller did not accept becomes an EngineApiError with the engine's message. */
+async function throwUnlessAccepted(res: EngineResponse, what: string, options: RequestOptions): Promise<void> {
+  if (res.status >= 400 && !(options.accept ?? []).includes(res.status)) {
+    throw new EngineApiError(res.status, engineMessage(await readText(res.body)), what);
+  }
+}
+
+async function readText(body: Readable): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of body) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
 }
 
-async function drain(body: Readable): Promise<void> {
+/** Reads a body to its end, dropping it (the connection can then be reused). */
+export async function drain(body: Readable): Promise<void> {
   for await (const _ of body) {
     // discard
   }
