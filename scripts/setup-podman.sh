@@ -60,32 +60,16 @@ else
   echo "setup-podman: podman is up"
 fi
 
-# spoon's default image, as built on Docker: the newest spoon-default:HASH it lists.
+# spoon's default image, built on Docker by `spoon build` (with nothing configured it builds
+# the embedded Dockerfile, from cache when it is there, and prints the exact tag). Run from /
+# with no user config, so no project or user setting changes what it builds.
 if [ ! -f dist/spoon.js ]; then
   [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error
   npm run build >/dev/null
 fi
-default_tag() {
-  DOCKER_HOST=unix://$DOCKER_SOCK node dist/spoon.js images --json | node -e '
-    let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
-      const imgs = JSON.parse(s).filter((i) => i.ref.startsWith("spoon-default:"));
-      imgs.sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt));
-      if (imgs[0]) console.log(imgs[0].ref);
-    });'
-}
-tag=$(default_tag)
-if [ -z "$tag" ]; then
-  echo "setup-podman: building spoon's default image on Docker (~30 s)"
-  seed_state=$(mktemp -d)
-  trap 'rm -rf "$seed_state"' EXIT
-  # A seed env left by an interrupted run would be reused; remove it first.
-  XDG_STATE_HOME=$seed_state DOCKER_HOST=unix://$DOCKER_SOCK node dist/spoon.js destroy podman-seed -f --volumes >/dev/null 2>&1 || true
-  XDG_STATE_HOME=$seed_state DOCKER_HOST=unix://$DOCKER_SOCK node dist/spoon.js up podman-seed -N
-  XDG_STATE_HOME=$seed_state DOCKER_HOST=unix://$DOCKER_SOCK node dist/spoon.js destroy podman-seed -f --volumes
-  rm -rf "$seed_state"
-  tag=$(default_tag)
-  [ -n "$tag" ] || { echo "setup-podman: spoon built no spoon-default image"; exit 1; }
-fi
+spoon_js=$PWD/dist/spoon.js
+tag=$(cd / && DOCKER_HOST=unix://$DOCKER_SOCK XDG_CONFIG_HOME=/nonexistent node "$spoon_js" build)
+[ -n "$tag" ] || { echo "setup-podman: spoon build printed no image tag"; exit 1; }
 
 if podman image exists "$tag"; then
   echo "setup-podman: $tag already in podman"
