@@ -96,7 +96,7 @@ function isSet(v: string | undefined): boolean {
 /**
  * The host that published ports are reached on: the engine's host for a remote tcp
  * engine, else the listen address. For an ssh engine that address is as seen from
- * the engine's host, and spoon goes there through ssh (see sshJumpCommand).
+ * the engine's host, and spoon goes there through ssh (the ProxyCommand built in core/connect.ts).
  */
 export function publishedPortHost(endpoint: EngineEndpoint, listen: string): string {
   if (endpoint.kind === 'tcp' && !isLoopback(endpoint.host)) return endpoint.host;

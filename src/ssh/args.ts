@@ -66,7 +66,7 @@ export function masterArgs(t: SshTarget): string[] {
   return ['-f', '-N', '-M', '-S', t.controlPath, '-o', `ControlPersist=${CONTROL_PERSIST}`, ...connectionOptions(t), `${t.user}@${t.host}`];
 }
 
-export function masterControlArgs(t: SshTarget, op: 'check' | 'exit'): string[] {
+export function masterControlArgs(t: SshTarget, op: 'exit'): string[] {
   return ['-F', 'none', '-S', t.controlPath, '-O', op, `${t.user}@${t.host}`];
 }
 
@@ -80,17 +80,22 @@ export interface SessionOptions {
   command: string;
 }
 
+const NO_MASTER = ['-o', 'ControlMaster=no', '-o', 'ControlPath=none'];
+
 export function sessionArgs(t: SshTarget, s: SessionOptions): string[] {
-  const mux = s.useMaster ? ['-S', t.controlPath, '-o', 'ControlMaster=no'] : ['-o', 'ControlMaster=no', '-o', 'ControlPath=none'];
-  const fwd = s.forwards.flatMap((f) => ['-L', `${f.bindAddress}:${f.localPort}:localhost:${f.remotePort}`]);
-  const exitOnForwardFailure = s.forwards.length ? ['-o', 'ExitOnForwardFailure=yes'] : [];
-  return [s.tty ? '-t' : '-T', ...mux, ...fwd, ...exitOnForwardFailure, ...connectionOptions(t, s.forwardAgent), `${t.user}@${t.host}`, '--', s.command];
+  const mux = s.useMaster ? ['-S', t.controlPath, '-o', 'ControlMaster=no'] : NO_MASTER;
+  return [s.tty ? '-t' : '-T', ...mux, ...localForwards(s.forwards), ...connectionOptions(t, s.forwardAgent), `${t.user}@${t.host}`, '--', s.command];
 }
 
 /** A connection that only holds local forwards (`spoon forward`), until it is ended. */
 export function forwardArgs(t: SshTarget, forwards: Forward[]): string[] {
-  const fwd = forwards.flatMap((f) => ['-L', `${f.bindAddress}:${f.localPort}:localhost:${f.remotePort}`]);
-  return ['-N', '-o', 'ControlMaster=no', '-o', 'ControlPath=none', ...fwd, '-o', 'ExitOnForwardFailure=yes', ...connectionOptions(t), `${t.user}@${t.host}`];
+  return ['-N', ...NO_MASTER, ...localForwards(forwards), ...connectionOptions(t), `${t.user}@${t.host}`];
+}
+
+/** `-L` for each forward; ssh then fails rather than going on without one it could not open. */
+function localForwards(forwards: Forward[]): string[] {
+  if (forwards.length === 0) return [];
+  return [...forwards.flatMap((f) => ['-L', `${f.bindAddress}:${f.localPort}:localhost:${f.remotePort}`]), '-o', 'ExitOnForwardFailure=yes'];
 }
 
 /**

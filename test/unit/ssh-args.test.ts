@@ -194,7 +194,6 @@ describe('master args', () => {
     assert.equal(args.at(-1), 'dev@127.0.0.1');
   });
   test('masterControlArgs', () => {
-    assert.deepEqual(masterControlArgs(target, 'check'), ['-F', 'none', '-S', target.controlPath, '-O', 'check', 'dev@127.0.0.1']);
     assert.deepEqual(masterControlArgs(target, 'exit'), ['-F', 'none', '-S', target.controlPath, '-O', 'exit', 'dev@127.0.0.1']);
   });
 });
