@@ -13,7 +13,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { RunResult } from './harness.js';
-import { SPOON, api, freePort, host, inspect, sleep, useSandbox, waitFor } from './harness.js';
+import { SPOON, api, freePort, host, inspect, useSandbox, waitFor } from './harness.js';
 
 const box = useSandbox();
 const name = box.name('guests');
@@ -29,6 +29,7 @@ after(() => {
 });
 
 interface Share {
+  guest: string;
   command: string;
   knownHosts: string;
   user: string;
@@ -134,6 +135,7 @@ describe('pairing guests', () => {
     const pinned = readFileSync(join(box.stateHome, 'spoon', 'envs', name, 'known_hosts'), 'utf8').split('\n').filter(Boolean);
 
     const alice = await share('alice', ['--read-only']);
+    assert.equal(alice.guest, 'alice');
     assert.equal(alice.user, 'spoon-guest-alice');
     assert.equal(alice.host, '127.0.0.1');
     assert.equal(typeof alice.port, 'number');
@@ -166,11 +168,17 @@ describe('pairing guests', () => {
     await waitFor('alice to see the owner\'s command run', sees('alice', 'owner-42'), 15_000);
 
     tmux('send-keys', '-t', 'alice:0.0', 'touch /tmp/alice-was-here', 'Enter');
-    await sleep(1500);
+    // Proof that her keys were handled, in order: detach is the one key a read-only client may use.
+    tmux('send-keys', '-t', 'alice:0.0', 'C-b', 'd');
+    await waitFor('alice to detach', sees('alice', 'ssh-ended='), 15_000);
     assert.equal(await existsInEnv('/tmp/alice-was-here'), false, 'alice\'s command must not run');
     const owner = screen('owner');
     assert.ok(!owner.includes('alice-was-here'), `alice's keystrokes reached the owner's shell:\n${owner}`);
-    assert.ok(!screen('alice').includes('ssh-ended='), `alice is still connected:\n${screen('alice')}`);
+
+    // Back in, for the tests that follow.
+    tmux('kill-session', '-t', 'alice');
+    guestAttaches('alice');
+    await waitFor('alice to see the session again', sees('alice', '[pair]'), 30_000);
   });
 
   test('a read-write guest types and the command runs', async () => {
@@ -215,7 +223,9 @@ describe('pairing guests', () => {
     const alice = shares.alice;
     assert.ok(alice, 'alice was shared');
 
-    const cmd = run('ssh', [...ssh('alice', alice), 'touch /tmp/cmd-ran'], 20_000);
+    // -v: each refusal below must come after a successful login, not from a failed one.
+    const cmd = run('ssh', ['-v', ...ssh('alice', alice), 'touch /tmp/cmd-ran'], 20_000);
+    assert.match(cmd.stderr, /Authenticated to /, 'the guest logged in');
     assert.equal(await existsInEnv('/tmp/cmd-ran'), false, `the guest's own command ran (ssh ${cmd.code} ${cmd.signal}: ${cmd.stderr})`);
 
     // -L: the client listens locally whatever the server allows; the server must refuse the channel.
@@ -242,9 +252,11 @@ describe('pairing guests', () => {
     const rev = run('ssh', ['-N', '-R', `${rport}:localhost:22`, '-o', 'ExitOnForwardFailure=yes', ...ssh('alice', alice)], 10_000);
     assert.equal(rev.signal, null, `ssh -R was still running after 10 s: ${rev.stderr}`);
     assert.notEqual(rev.code, 0, `ssh -R: ${rev.stderr}`);
+    assert.match(rev.stderr, /remote port forwarding failed/i, 'refused by the server after login');
 
     const knownHosts = sshOptions('alice', alice);
-    const sftp = run('sftp', ['-b', '/dev/null', ...knownHosts, '-P', String(alice.port), `${alice.user}@${alice.host}`], 20_000);
+    const sftp = run('sftp', ['-v', '-b', '/dev/null', ...knownHosts, '-P', String(alice.port), `${alice.user}@${alice.host}`], 20_000);
+    assert.match(sftp.stderr, /Authenticated to /, 'sftp logged in before it was refused');
     assert.equal(sftp.signal, null, `sftp was still running after 20 s: ${sftp.stderr}`);
     assert.notEqual(sftp.code, 0, `sftp worked: ${sftp.stdout} ${sftp.stderr}`);
   });
