@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SPOON, containersLabelled, useSandbox, waitFor, api } from './harness.js';
+import { SPOON, api, containersLabelled, defaultImageTag, useSandbox } from './harness.js';
 
 const box = useSandbox();
 
@@ -35,23 +35,35 @@ describe('concurrency and interruption', () => {
     assert.equal(ex.stdout, 'one\n', ex.stderr);
   });
 
-  test('kill -9 during create: the next up removes the half-made container and succeeds', async () => {
-    const name = box.name('sigkill');
-    const run = startUp(name);
-    await waitFor('the container to be created', async () => ((await containersLabelled(`dev.spoon.name=${name}`)).length > 0 ? true : undefined));
-    run.child.kill('SIGKILL');
-    await run.exited;
-    const again = await box.spoon(['up', name, '-N', '--label', box.label]);
-    assert.equal(again.code, 0, again.stderr);
-    assert.equal((await containersLabelled(`dev.spoon.name=${name}`)).length, 1);
-    assert.equal((await box.spoon(['exec', name, '--', 'echo', 'ok'])).stdout, 'ok\n');
-  });
+  for (const [phase, replaced] of [['create:created', true], ['create:provisioned', false]] as const) {
+    test(`kill -9 at ${phase}: the next up ${replaced ? 'replaces the half-made container' : 'starts the provisioned one'} and succeeds`, async () => {
+      const name = box.name(`kill-${phase.split(':')[1]}`);
+      const child = spawn(process.execPath, [SPOON, 'up', name, '-N', '--label', box.label], { env: box.env({ SPOON_TEST_PAUSE_AT: phase }), stdio: ['ignore', 'ignore', 'pipe'] });
+      await new Promise<void>((resolve) => child.stderr.on('data', (d: Buffer) => d.toString().includes(`paused at ${phase}`) && resolve()));
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.on('close', resolve));
+      const [left] = await containersLabelled(`dev.spoon.name=${name}`);
+      assert.ok(left, 'kill -9 left the container behind (no undo ran)');
+
+      const again = await box.spoon(['up', name, '-N', '--label', box.label]);
+      assert.equal(again.code, 0, again.stderr);
+      const now = await containersLabelled(`dev.spoon.name=${name}`);
+      assert.equal(now.length, 1);
+      if (replaced) {
+        assert.match(again.stderr, /removing the half-made container/);
+        assert.notEqual(now[0]?.Id, left.Id, 'a new container replaced the half-made one');
+      } else {
+        assert.doesNotMatch(again.stderr, /half-made/);
+        assert.equal(now[0]?.Id, left.Id, 'the provisioned container was kept and started');
+      }
+      assert.equal((await box.spoon(['exec', name, '--', 'echo', 'ok'])).stdout, 'ok\n');
+    });
+  }
 
   test('a container that was created but never provisioned is replaced, not started', async () => {
     // What a kill -9 right after create leaves behind, made deterministically.
     const name = box.name('halfmade');
-    const img = (await api<{ RepoTags: string[] }[]>('GET', `/images/json?filters=${encodeURIComponent(JSON.stringify({ label: ['dev.spoon.built'] }))}`)).body?.[0]?.RepoTags[0];
-    assert.ok(img, 'the default image exists (built by an earlier test)');
+    const img = await defaultImageTag();
     const made = await api<{ Id: string }>('POST', `/containers/create?name=spoon-${name}`, {
       Image: img,
       Labels: { 'dev.spoon.name': name, 'test.spoon.run': box.runId },
@@ -78,7 +90,8 @@ describe('concurrency and interruption', () => {
   });
 
   test('a damaged state file is reported and rebuilt from the engine', async () => {
-    const n = box.name('sigkill');
+    const n = box.name('damaged');
+    await box.up(n);
     const file = join(box.stateHome, 'spoon', 'envs', n, 'state.json');
     writeFileSync(file, '{"containerId": tru');
     const r = await box.spoon(['exec', n, '--', 'echo', 'fine']);

@@ -4,6 +4,7 @@
  * with a run id, and removes it all by label afterwards, pass or fail. Assertions
  * about engine objects use the small API client below, not spoon's own.
  */
+import { defaultImageTag as defaultTagOfThisSpoon } from '../../src/images/default-image.js';
 import { after, before } from 'node:test';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -189,10 +190,10 @@ export function host(cmd: string, args: string[], input?: string): RunResult {
 }
 
 /** The tag of spoon's default image (built by the first test that needed it). */
+/** spoon's default image as this spoon tags it (the hash of its embedded Dockerfile); an error until it is built. */
 export async function defaultImageTag(): Promise<string> {
-  const filters = encodeURIComponent(JSON.stringify({ label: ['dev.spoon.built=default'] }));
-  const tag = (await api<{ RepoTags: string[] }[]>('GET', `/images/json?filters=${filters}`)).body?.flatMap((i) => i.RepoTags).find((t) => t.startsWith('spoon-default:'));
-  if (!tag) throw new Error('spoon\'s default image is not built yet');
+  const tag = defaultTagOfThisSpoon();
+  if ((await api('GET', `/images/${tag}/json`)).status !== 200) throw new Error(`spoon's default image ${tag} is not built yet`);
   return tag;
 }
 

@@ -78,6 +78,9 @@ describe('healing', () => {
     await box.up(n);
     assert.equal((await box.spoon(['exec', n, '--', 'sh', '-c', 'echo still-here > ~/data.txt'])).code, 0);
     const { api } = await import('./harness.js');
+    // stopped through the engine, not through spoon (its cached connection is left stale)
+    await api('POST', `/containers/spoon-${n}/stop?t=1`);
+    assert.equal((await box.spoon(['exec', n, '--', 'cat', 'data.txt'])).stdout, 'still-here\n');
     // SIGKILL from the engine
     await api('POST', `/containers/spoon-${n}/kill?signal=KILL`);
     assert.equal((await box.spoon(['exec', n, '--', 'cat', 'data.txt'])).stdout, 'still-here\n');

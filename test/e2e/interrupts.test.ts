@@ -44,8 +44,8 @@ function interruptAt(phase: string, args: string[]): Promise<{ code: number | nu
 /** No temporary file (atomic writes, lock publishing) is left in spoon's state dir. */
 function assertNoTemporaryFiles(): void {
   const root = join(box.stateHome, 'spoon');
-  if (!existsSync(root)) return;
-  const leftovers = (readdirSync(root, { recursive: true }) as string[]).filter((f) => /\.tmp$|\.lock\.\d+\.[0-9a-f]+$/.test(f));
+  assert.ok(existsSync(root), 'spoon wrote its state dir');
+  const leftovers = (readdirSync(root, { recursive: true }) as string[]).filter((f) => /\.tmp$|\.lock\.\d+\.[0-9a-f]+$|\.lock\.stale\./.test(f));
   assert.deepEqual(leftovers, [], 'no temporary state files');
 }
 
@@ -79,10 +79,11 @@ describe('Ctrl-C during create', () => {
     const r = await interruptAt('create:started', up(name));
     assert.equal(r.signal ?? r.code, r.signal ? 'SIGINT' : 130, r.stderr);
     const [c] = await containersLabelled(`dev.spoon.name=${name}`);
-    assert.ok(c);
+    assert.equal(c?.State, 'running', 'made, provisioned and started before the interrupt');
     assertNoTemporaryFiles();
     const ex = await box.spoon(['exec', name, '--', 'echo', 'ok']);
     assert.equal(ex.code, 0, ex.stderr);
+    assert.doesNotMatch(ex.stderr, /half-made|heal|waiting for another spoon/, 'used as it is');
     assert.equal(ex.stdout, 'ok\n');
     assert.equal((await containersLabelled(`dev.spoon.name=${name}`))[0]?.Id, c.Id, 'the same container');
   });

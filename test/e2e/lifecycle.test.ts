@@ -97,6 +97,7 @@ describe('lifecycle', () => {
     const key = join(box.stateHome, 'spoon', 'id_ed25519');
     const root = host('ssh', ['-F', 'none', '-p', sshPort, '-i', key, '-o', 'IdentitiesOnly=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', 'root@127.0.0.1', 'true']);
     assert.notEqual(root.code, 0);
+    assert.match(root.stderr, /Permission denied/, 'refused by sshd, not a failed connection');
   });
 
   test('stop keeps the env; exec into a stopped env starts it; restart keeps it usable', async () => {
