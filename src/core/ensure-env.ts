@@ -130,7 +130,8 @@ async function createEnv(ctx: Context, engine: Engine, name: string, plan: EnvPl
     notice: (message) => ctx.report.info(message),
     progress: (line) => ctx.report.progress(line),
     lockPath: (key) => ctx.paths.lock(key),
-    labels: { [LABEL.builtImage]: 'default', [LABEL.version]: spoonVersion },
+    // As `spoon build` labels them: its own image 'default', a Dockerfile's 'build'.
+    labels: { [LABEL.builtImage]: plan.image.kind === 'default' ? 'default' : 'build', [LABEL.version]: spoonVersion },
   });
   ctx.timeline.mark('image');
 

@@ -21,6 +21,7 @@ function write(path: string, text: string): string {
 }
 
 interface FullInspect {
+  Image: string;
   Config: { Env: string[]; Labels: Record<string, string> };
   HostConfig: { Memory: number; NanoCpus: number; PortBindings: Record<string, unknown> };
   Mounts: { Type: string; Source: string; Destination: string }[];
@@ -186,6 +187,9 @@ describe('devcontainer.json', () => {
     assert.equal(c.Config.Labels['devcontainer.config_file'], join(dcProject, '.devcontainer', 'devcontainer.json'));
     assert.ok(c.Config.Env.includes('FROM_CONTAINER_ENV=yes'));
     assert.equal(c.Mounts.find((m) => m.Destination === '/workspaces/dcproject')?.Source, dcProject);
+    // Built from the project's Dockerfile: labelled as a build, not as spoon's default image.
+    const image = (await api<{ Config: { Labels: Record<string, string> } }>('GET', `/images/${c.Image}/json`)).body;
+    assert.equal(image?.Config.Labels['dev.spoon.built'], 'build');
 
     const look = await box.spoon(['exec', dn, '--', 'sh', '-c', 'cat /etc/dc-marker; pwd; cat README.md; echo "$FROM_CONTAINER_ENV $FROM_REMOTE_ENV"; sort /tmp/lifecycle; cat /tmp/cwd'], { cwd: dcProject });
     assert.equal(look.code, 0, look.stderr);
