@@ -95,6 +95,7 @@ docker-spoon's flags still work: -l (list), -d NAME (destroy), -n NAME (ports),
     .command('stop')
     .description('stop an env; nothing is deleted')
     .argument('<NAME>', 'environment name')
+    .option('-f, --force', 'stop it even while others are attached, without asking')
     .action(run(async () => (await import('./commands/lifecycle.js')).stopCommand));
 
   program
@@ -108,7 +109,7 @@ docker-spoon's flags still work: -l (list), -d NAME (destroy), -n NAME (ports),
     .alias('rm')
     .description('remove an env; its volumes (the home) are kept unless --volumes')
     .argument('<NAME>', 'environment name')
-    .option('-f, --force', 'do not ask for confirmation')
+    .option('-f, --force', 'do not ask for confirmation (also while others are attached)')
     .addOption(new Option('-y, --yes', 'same as --force').hideHelp())
     .option('--volumes', 'also remove the env\'s volumes (its home): the data is gone')
     .action(run(async () => (await import('./commands/lifecycle.js')).destroyCommand));
@@ -160,11 +161,13 @@ docker-spoon's flags still work: -l (list), -d NAME (destroy), -n NAME (ports),
 
   program
     .command('share')
-    .description('let a guest without engine access into the env\'s tmux session; prints the ssh command to send them')
+    .description("let a guest without engine access into the env's tmux session; prints the ssh command to send them. Without --key: change an existing guest's access")
     .argument('<NAME>', 'environment name')
-    .requiredOption('--key <file>', "the guest's OpenSSH public key (.pub)")
+    .option('--key <file>', "the guest's OpenSSH public key (.pub); sharing again with a guest's name updates them")
     .option('--as <guest>', 'a name for the guest (a-z 0-9 -); default: from the key\'s comment (alice@laptop) or file name (alice.pub)')
     .option('--read-only', 'the guest watches; their keystrokes never reach the session')
+    .option('--read-write', 'the guest types too (the default for a new guest): they can do all the env user can')
+    .option('--for <duration>', 'end the guest\'s access by itself after this long: 30m, 2h, 1d, 1h30m')
     .option('--json', 'print JSON')
     .action(run(async () => (await import('./commands/pairing.js')).shareCommand));
 
@@ -177,8 +180,9 @@ docker-spoon's flags still work: -l (list), -d NAME (destroy), -n NAME (ports),
 
   program
     .command('who')
-    .description('who is attached to the env\'s tmux session (owner and guests)')
+    .description("who is attached to the env's tmux session (owner, members, guests), or with --log its audit log")
     .argument('<NAME>', 'environment name')
+    .option('--log', 'the audit log: joins, leaves, shares, role changes, unshares and expiries (UTC)')
     .option('--json', 'print JSON')
     .action(run(async () => (await import('./commands/pairing.js')).whoCommand));
 

@@ -4,11 +4,13 @@
  */
 import { spawnSync } from 'node:child_process';
 import { linkSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { generateEd25519, parsePublicKey } from '../ssh/keys.js';
 import { ensureDir, readIfExists, stateError, writeAtomic } from '../state/files.js';
 import type { StatePaths } from '../state/paths.js';
 import { RuntimeError, UsageError } from '../errors.js';
+import { WHO_VARIABLE } from './provision.js';
 
 export function ensureClientKey(paths: StatePaths): string {
   const existing = readIfExists(paths.clientPublicKey);
@@ -40,7 +42,7 @@ export function ensureClientKey(paths: StatePaths): string {
   const line = derived.stdout?.trim();
   if (derived.status !== 0 || !line) {
     throw new RuntimeError(`cannot read spoon's key ${paths.clientKey}: ${derived.stderr?.trim() || derived.error?.message || 'ssh-keygen failed'}`, {
-      hint: `remove ${paths.clientKey} and spoon makes a new key (envs made with the old one then refuse it; recreate them)`,
+      hint: `remove ${paths.clientKey} and spoon makes a new key (it authorizes the new one in each env the next time you connect)`,
     });
   }
   writeAtomic(paths.clientPublicKey, `${line}\n`, 0o644);
@@ -76,4 +78,37 @@ export function userPublicKeys(home: string | undefined): string[] {
     if (line && parsePublicKey(line)) keys.push(line);
   }
   return keys;
+}
+
+/**
+ * Who the caller is, as `who` and the audit log name them: the comment of their own
+ * key (`alice@laptop`), else their local user@host. Kept to characters that need no
+ * quoting in an authorized_keys option.
+ */
+export function callerIdentity(home: string | undefined): string {
+  const comment = userPublicKeys(home).map((k) => parsePublicKey(k)?.comment ?? '').find((c) => c !== '');
+  const raw = comment ?? `${safeUsername()}@${hostname()}`;
+  return raw.replace(/[^A-Za-z0-9@._+-]+/g, '-').slice(0, 64) || 'unknown';
+}
+
+function safeUsername(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? 'user';
+  }
+}
+
+/** A member's key line: sshd hands their identity to the session (WHO_VARIABLE), so `who` can name them. */
+export function memberKeyLine(key: string, identity: string): string {
+  const parsed = parsePublicKey(key);
+  if (!parsed) throw new Error(`not an OpenSSH public key: ${key.slice(0, 40)}`);
+  return `environment="${WHO_VARIABLE}=${identity}" ${parsed.type} ${parsed.blob}${parsed.comment ? ` ${parsed.comment}` : ''}`;
+}
+
+/** The caller's keys (spoon's own and ~/.ssh/id_*.pub), each tagged with their identity. */
+export function memberKeys(paths: StatePaths, home: string | undefined): { identity: string; lines: string[] } {
+  const identity = callerIdentity(home);
+  const keys = [ensureClientKey(paths), ...userPublicKeys(home)];
+  return { identity, lines: keys.map((k) => memberKeyLine(k, identity)) };
 }

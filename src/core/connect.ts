@@ -66,7 +66,13 @@ export async function connect(ctx: Context, name: string, req: ConnectRequest): 
       return { plan, ready, connection: { kind: 'exec', containerId: ready.container.id, user: ready.access.user, tmux: ready.access.tmux } as Connection };
     }
     const target = sshTarget(ctx, name, ready.access.state);
-    const failure = await ensureMaster(ctx, name, target, ctx.endpoint.kind === 'ssh');
+    let failure = await ensureMaster(ctx, name, target, ctx.endpoint.kind === 'ssh');
+    if (failure !== undefined && /permission denied/i.test(failure)) {
+      // Our key is not (or no longer) in the env: authorize it through the engine, once.
+      const { joinEnv } = await import('./join.js');
+      await joinEnv(ctx, await ctx.engine(), ready.container, name);
+      failure = await ensureMaster(ctx, name, target, ctx.endpoint.kind === 'ssh');
+    }
     if (failure !== undefined) throw sshFailure(ctx, name, failure);
     ctx.timeline.mark('ssh-connect');
     return { plan, ready, connection: { kind: 'ssh', target } as Connection };
@@ -135,12 +141,12 @@ export async function closeMaster(ctx: Context, name: string): Promise<void> {
 function sshFailure(ctx: Context, name: string, stderr: string): RuntimeError {
   if (/host key verification failed|remote host identification has changed|host key for .* has changed/i.test(stderr)) {
     return new RuntimeError(`the host key of ${name} does not match the key spoon pinned; refusing to connect`, {
-      hint: `the pin is in ${ctx.paths.knownHosts(name)}. If you did not expect this, someone may be in the middle. To start over: spoon destroy ${name} (the home volume is kept)`,
+      hint: `the pin in ${ctx.paths.knownHosts(name)} was read through the engine, so whatever answers at ${ctx.endpoint.url} for ${name} is not its sshd; someone may be in the middle. \`spoon doctor\` checks it`,
     });
   }
   if (/permission denied/i.test(stderr)) {
     return new RuntimeError(`${name} refused spoon's key: ${firstLine(stderr)}`, {
-      hint: `spoon's key is ${ctx.paths.clientKey}; recreate the env if it was made by another user: spoon destroy ${name} && spoon up ${name}`,
+      hint: `spoon added its key ${ctx.paths.clientKey}.pub through the engine and the env still refuses it; \`spoon doctor\` checks the env's sshd`,
     });
   }
   // Refused, closed, timed out: the env's sshd is not there; healing may help.

@@ -33,16 +33,16 @@ async function checkEnvs(ctx: Context): Promise<Check[]> {
     containers.map(async (c): Promise<Check> => {
       const env = c.labels[LABEL.name] ?? c.name;
       const check = (ok: boolean, detail: string, fix?: string): Check => ({ name: `env ${env}`, ok, detail, ...(fix ? { fix } : {}) });
-      if (c.state === 'dead' || c.state === 'restarting') return check(false, `the container is ${c.state}`, `spoon restart ${env}, or recreate it: spoon destroy ${env} && spoon up ${env} (volumes are kept)`);
+      if (c.state === 'dead' || c.state === 'restarting') return check(false, `the container is ${c.state}`, `spoon ${env} heals it (restart, then recreate with the volumes kept, asking first)`);
       if (c.state === 'paused') return check(true, `paused; \`spoon ${env}\` resumes it`);
       if (c.state !== 'running') return check(true, `${c.state}; \`spoon ${env}\` starts it`);
       if (c.labels[LABEL.connect] === 'exec') return check(true, 'running; entered through the engine (its image has no sshd)');
       const ssh = c.ports.find((p) => p.container === 22 && p.protocol === 'tcp');
-      if (!ssh?.host) return check(false, 'running, but it publishes no ssh port', `recreate it: spoon destroy ${env} && spoon up ${env}`);
+      if (!ssh?.host) return check(false, 'running, but it publishes no ssh port (not made by this spoon)', `if it is yours and nobody else uses it: spoon destroy ${env} && spoon up ${env}`);
       const pinned = readIfExists(ctx.paths.knownHosts(env))?.trim().split(/\s+/).slice(1, 3).join(' ');
       const presented = (await engine.readFile(c.id, `${HOST_KEY}.pub`))?.toString('utf8').trim().split(/\s+/).slice(0, 2).join(' ');
       if (pinned && presented && pinned !== presented) {
-        return check(false, `its host key does not match the one spoon pinned in ${ctx.paths.knownHosts(env)}`, `if you trust this engine, recreate it: spoon destroy ${env} && spoon up ${env} (volumes are kept)`);
+        return check(false, `its host key is not the one spoon pinned in ${ctx.paths.knownHosts(env)} (it was made again since you last connected)`, `spoon ${env} pins its new key, read through the engine`);
       }
       // Through an ssh engine the port is only reachable from that host.
       if (ctx.endpoint.kind !== 'ssh') {

@@ -13,17 +13,18 @@ import { RuntimeError } from '../errors.js';
 import { ensureImage, type ImageRef } from '../images/ensure-image.js';
 import { generateEd25519 } from '../ssh/keys.js';
 import { hostAlias, knownHostsLine } from '../ssh/known-hosts.js';
-import { writeEnvState, type EnvState } from '../state/env-state.js';
+import { readEnvState, writeEnvState, type EnvState } from '../state/env-state.js';
 import { readIfExists, writeAtomic } from '../state/files.js';
 import { acquireLock } from '../state/lock.js';
-import { configuredKeys, ensureClientKey, userPublicKeys } from './client-keys.js';
+import { configuredKeys, memberKeys } from './client-keys.js';
+import { joinEnv } from './join.js';
 import type { Context } from './context.js';
 import { findEnv } from './find-env.js';
 import { LABEL, spoonVersion } from './labels.js';
 import { containerName, hostnameFor, persistVolumeName } from './names.js';
 import { encodePlan, planHash, type EnvPlan } from './plan.js';
 import { containerPath, copyEntries } from './copy-files.js';
-import { ENTRYPOINT, HOST_KEY, KEEPALIVE_ENTRYPOINT, PROVISIONED, SSHD_BINARY, TMUX_PATHS, findPasswdEntry, isProvisionedFor, provisionedMarker, provisioningFiles } from './provision.js';
+import { ENTRYPOINT, KEEPALIVE_ENTRYPOINT, PROVISIONED, SSHD_BINARY, TMUX_PATHS, findPasswdEntry, isProvisionedFor, provisionedMarker, provisioningFiles } from './provision.js';
 import { stoppedError, waitForSshd } from './wait-sshd.js';
 import { undoOnFailure } from './undo.js';
 import { checkpoint } from './checkpoint.js';
@@ -72,7 +73,7 @@ export async function ensureEnv(ctx: Context, name: string, plan: EnvPlan, ensur
       if (ensure.explicitSettings && found.labels[LABEL.configHash] !== hash) {
         ctx.report.warn(
           `${name} was created with other settings; settings such as image, ports, volumes and resources apply only when an env is created`,
-          `to recreate it: spoon destroy ${name} && spoon up ${name} ... (the home volume is kept)`,
+          `if the env is yours and nobody else uses it: spoon destroy ${name} && spoon up ${name} ... (the home volume is kept)`,
         );
       }
       // A paused container is resumed, not started: its postStart commands ran when it started.
@@ -83,10 +84,9 @@ export async function ensureEnv(ctx: Context, name: string, plan: EnvPlan, ensur
       ctx.timeline.mark('ready');
       return { container, created, started, access: { kind: 'exec', user: container.labels[LABEL.user] || undefined, tmux: container.labels[LABEL.tmux] === 'yes' } };
     }
-    if (readIfExists(ctx.paths.knownHosts(name)) === undefined) {
-      // Pinned from the engine, which the user already trusts with root on this env.
-      pinHostKey(ctx, name, await readHostPublicKey(engine, container));
-    }
+    // An env this caller has not reached in this container yet (someone else made it, or
+    // made it again): their keys go in and its host key is pinned, through the engine.
+    if (!created && container.state === 'running' && needsJoin(ctx, name, container)) await joinEnv(ctx, engine, container, name);
   } finally {
     lock.release();
   }
@@ -95,7 +95,7 @@ export async function ensureEnv(ctx: Context, name: string, plan: EnvPlan, ensur
   if (container.state !== 'running') throw await stoppedError(engine, container);
   const ssh = container.ports.find((p) => p.container === 22 && p.protocol === 'tcp');
   if (!ssh?.host) {
-    throw new RuntimeError(`${name} publishes no ssh port`, { hint: `it was not made by this spoon; recreate it: spoon destroy ${name} && spoon up ${name}` });
+    throw new RuntimeError(`${name} publishes no ssh port`, { hint: `it was not made by this spoon; \`spoon doctor\` checks it` });
   }
   const state: EnvState = {
     containerId: container.id,
@@ -135,7 +135,8 @@ async function createEnv(ctx: Context, engine: Engine, name: string, plan: EnvPl
   });
   ctx.timeline.mark('image');
 
-  const authorizedKeys = [ensureClientKey(ctx.paths), ...userPublicKeys(ctx.env.HOME), ...configuredKeys(options.authorized_keys)];
+  const members = memberKeys(ctx.paths, ctx.env.HOME);
+  const authorizedKeys = [...members.lines, ...configuredKeys(options.authorized_keys)];
   const hostKey = generateEd25519(hostAlias(name));
   const cname = containerName(options.prefix, name);
   const home = homeOf(options.user);
@@ -151,7 +152,7 @@ async function createEnv(ctx: Context, engine: Engine, name: string, plan: EnvPl
       for (const path of options.persist) {
         await engine.ensureVolume(persistVolumeName(name, path), { ...options.labels, [LABEL.name]: name, [LABEL.persist]: path });
       }
-      let id = await createContainer(engine, containerSpec(name, cname, image, plan, hash, { kind: 'ssh' }));
+      let id = await createContainer(engine, containerSpec(name, cname, image, plan, hash, { kind: 'ssh' }, members.identity));
       ctx.timeline.mark('create');
       await checkpoint(ctx, 'create:created');
 
@@ -175,7 +176,7 @@ async function createEnv(ctx: Context, engine: Engine, name: string, plan: EnvPl
         );
         // `~` (persist, copy) is the home of whoever sessions run as: root when the image names nobody.
         const owner = (fit.passwd && findPasswdEntry(fit.passwd, user ?? 'root')) || { uid: 0, gid: 0, home: '/root' };
-        id = await createContainer(engine, containerSpec(name, cname, image, plan, hash, { kind: 'exec', user, tmux: fit.tmux, home: owner.home }));
+        id = await createContainer(engine, containerSpec(name, cname, image, plan, hash, { kind: 'exec', user, tmux: fit.tmux, home: owner.home }, members.identity));
         const copied = options.copy.length ? copyEntries(options.copy, owner) : { dirs: [], files: [] };
         dirs = copied.dirs;
         files = [...copied.files, provisionedMarker(id)];
@@ -245,7 +246,7 @@ async function ownerOf(engine: Engine, id: string, user: string, home: string): 
 
 type SpecMode = { kind: 'ssh' } | { kind: 'exec'; user: string | undefined; tmux: boolean; home: string };
 
-function containerSpec(name: string, cname: string, image: ImageRef, plan: EnvPlan, hash: string, mode: SpecMode): ContainerSpec {
+function containerSpec(name: string, cname: string, image: ImageRef, plan: EnvPlan, hash: string, mode: SpecMode, creator: string): ContainerSpec {
   const options = plan.options;
   const dc = plan.devcontainer;
   const home = mode.kind === 'exec' ? mode.home : homeOf(options.user);
@@ -262,6 +263,7 @@ function containerSpec(name: string, cname: string, image: ImageRef, plan: EnvPl
       [LABEL.plan]: encodePlan(plan),
       [LABEL.user]: exec ? (mode.user ?? '') : options.user,
       [LABEL.session]: options.session,
+      [LABEL.creator]: creator,
       [LABEL.connect]: mode.kind,
       ...(exec ? { [LABEL.tmux]: mode.tmux ? 'yes' : 'no' } : {}),
     },
@@ -365,11 +367,10 @@ async function startOrExplain(engine: Engine, id: string, name: string): Promise
   }
 }
 
-/** The env's public host key as the container has it (for pinning when the local pin is missing). */
-async function readHostPublicKey(engine: Engine, c: ContainerInfo): Promise<string> {
-  const pub = await engine.readFile(c.id, `${HOST_KEY}.pub`);
-  if (!pub) throw new RuntimeError(`${c.name} has no spoon host key`, { hint: 'it was not provisioned by spoon; recreate it' });
-  return pub.toString('utf8').trim();
+/** This caller's state and pin are not for this container (or are missing). */
+function needsJoin(ctx: Context, name: string, c: ContainerInfo): boolean {
+  if (readIfExists(ctx.paths.knownHosts(name)) === undefined) return true;
+  return readEnvState(ctx.paths.envState(name))?.containerId !== c.id;
 }
 
 /**

@@ -10,6 +10,8 @@ export const LABEL = {
   plan: 'dev.spoon.plan',
   user: 'dev.spoon.user',
   session: 'dev.spoon.session',
+  /** Who made the env (their identity, as `who` names people): `who` calls them the owner. */
+  creator: 'dev.spoon.creator',
   /** How spoon enters the env: `ssh` (its own sshd) or `exec` (the engine's exec; the image has no sshd). */
   connect: 'dev.spoon.connect',
   /** `yes` when the image has tmux (exec mode attaches to it). */

@@ -4,6 +4,7 @@
  * Pure, so the files are unit-tested; ensure-env.ts does the upload.
  */
 import type { DirEntry, FileEntry } from '../engine/engine.js';
+import { GUESTS_ROOT, HELPER, HELPER_SCRIPT, OWNER_FILE, guestDir } from '../pairing/env-helper.js';
 
 export const SPOON_DIR = '/etc/spoon';
 /** Written last in the same archive; its presence means provisioning completed. */
@@ -32,7 +33,9 @@ export const ENTRYPOINT = [
   '/bin/sh',
   '-c',
   [
-    'mkdir -p /run/sshd /run/spoon && chmod 1777 /run/spoon',
+    // The owner's tmux socket lives here: only the owner may create files in it, so no
+    // guest can start a server there (what a former run left is gone with its servers).
+    `rm -rf /run/spoon; mkdir -p /run/sshd /run/spoon && chmod 755 /run/spoon && chown "$(cat ${OWNER_FILE} 2>/dev/null || echo root)" /run/spoon`,
     `${SSHD_BINARY} -D -e -f ${SSHD_CONFIG} &`,
     // Checked beside the start rather than before it, to keep it off the path to the first login.
     `${SSHD_BINARY} -t -f ${SSHD_CONFIG} || exit 1`,
@@ -49,8 +52,11 @@ export const TMUX_SOCKET = '/run/spoon/tmux.sock';
 /** Unix users of pairing guests are `spoon-guest-NAME`; sshd admits them by this prefix. */
 export const GUEST_USER_PREFIX = 'spoon-guest-';
 
+/** sshd hands this variable, set by a member's key (`environment=`), to their session: `who` names them by it. */
+export const WHO_VARIABLE = 'SPOON_WHO';
+
 export interface ProvisionInput {
-  /** The container being provisioned: its id goes into the provisioned marker. */
+  /** The container being provisioned: its id goes into the provisioned marker and the guests' folder. */
   containerId: string;
   user: string;
   /** The `env` setting: sshd sets it in every session (sessions do not inherit the container's env). */
@@ -60,7 +66,7 @@ export interface ProvisionInput {
   authorizedKeys: string[];
 }
 
-export function sshdConfig(user: string, env: Record<string, string> = {}): string {
+export function sshdConfig(user: string, containerId: string, env: Record<string, string> = {}): string {
   // One SetEnv line: sshd honours only the first SetEnv directive.
   const quoted = Object.entries(env).map(([k, v]) => `"${`${k}=${v}`.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, ' ')}"`);
   const setEnv = quoted.length ? [`SetEnv ${quoted.join(' ')}`] : [];
@@ -74,6 +80,7 @@ export function sshdConfig(user: string, env: Record<string, string> = {}): stri
     'KbdInteractiveAuthentication no',
     'PermitEmptyPasswords no',
     'PermitRootLogin no',
+    `PermitUserEnvironment ${WHO_VARIABLE}`,
     // PAM's session modules (pam_loginuid) fail in unprivileged containers.
     'UsePAM no',
     `AllowUsers ${user} ${GUEST_USER_PREFIX}*`,
@@ -88,6 +95,11 @@ export function sshdConfig(user: string, env: Record<string, string> = {}): stri
     'ClientAliveInterval 30',
     'Subsystem sftp internal-sftp',
     ...setEnv,
+    // Guests' keys are only those this container shared (none from a snapshot's image),
+    // and whatever their key options say, they get no forwarding of any kind.
+    `Match User ${GUEST_USER_PREFIX}*`,
+    `    AuthorizedKeysFile ${guestDir(containerId)}/%u.keys`,
+    '    DisableForwarding yes',
     '',
   ].join('\n');
 }
@@ -97,12 +109,16 @@ export function provisioningFiles(input: ProvisionInput): { dirs: DirEntry[]; fi
     dirs: [
       { path: SPOON_DIR, mode: 0o755 },
       { path: `${SPOON_DIR}/authorized_keys`, mode: 0o755 },
+      { path: GUESTS_ROOT, mode: 0o755 },
+      { path: guestDir(input.containerId), mode: 0o755 },
     ],
     files: [
       { path: HOST_KEY, content: input.hostPrivateKey, mode: 0o600 },
       { path: `${HOST_KEY}.pub`, content: input.hostPublicKey + '\n', mode: 0o644 },
       { path: `${SPOON_DIR}/authorized_keys/${input.user}`, content: input.authorizedKeys.join('\n') + '\n', mode: 0o644 },
-      { path: SSHD_CONFIG, content: sshdConfig(input.user, input.env), mode: 0o644 },
+      { path: OWNER_FILE, content: `${input.user}\n`, mode: 0o644 },
+      { path: HELPER, content: HELPER_SCRIPT, mode: 0o755 },
+      { path: SSHD_CONFIG, content: sshdConfig(input.user, input.containerId, input.env), mode: 0o644 },
       provisionedMarker(input.containerId),
     ],
   };

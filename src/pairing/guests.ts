@@ -13,35 +13,62 @@ import { NoSuchEnvError, RuntimeError, UsageError, describeCause } from '../erro
 import { findEnv } from '../core/find-env.js';
 import type { Context } from '../core/context.js';
 import type { EnvPlan } from '../core/plan.js';
-import { GUEST_USER_PREFIX, SPOON_DIR, TMUX_SOCKET } from '../core/provision.js';
+import { GUEST_USER_PREFIX } from '../core/provision.js';
+import { LABEL } from '../core/labels.js';
+import { HELPER } from './env-helper.js';
 import { runEngineCaptured } from '../core/engine-session.js';
 import { parsePublicKey } from '../ssh/keys.js';
 import { shellQuote } from '../ssh/args.js';
 import { hostAlias } from '../ssh/known-hosts.js';
 import { readIfExists } from '../state/files.js';
 
+export type Access = 'ro' | 'rw';
+
 export interface ShareRequest {
-  keyFile: string;
+  /** `--key`; without it, share changes an existing guest's access (`--as` and a role needed). */
+  keyFile: string | undefined;
   /** `--as`; when left out, made from the key (defaultGuestName). */
   guest: string | undefined;
-  readOnly: boolean;
+  /** `--read-only` / `--read-write`; undefined keeps an existing guest's, and is read-write for a new one. */
+  access: Access | undefined;
+  /** `--for`, in seconds: the guest's access ends by itself then. */
+  forSeconds: number | undefined;
 }
 
 export interface ShareResult {
   guest: string;
+  /** What this share did: a new guest, an existing one updated (key, role, time), or only the role changed. */
+  action: 'added' | 'updated' | 'role';
   command: string;
   knownHosts: string;
   user: string;
   host: string;
   port: number;
   readOnly: boolean;
+  /** ISO time the access ends, or null. */
+  expiresAt: string | null;
 }
 
 export interface Client {
+  /** Who: a member's identity (their key's comment or user@host), or the guest's name. */
+  person: string;
+  /** owner: who made the env; member: anyone else with engine access; guest: let in by share. */
+  role: 'owner' | 'member' | 'guest';
   user: string;
   guest: string | null;
   readOnly: boolean;
   tty: string;
+  /** A timed guest's end (ISO), or null. */
+  expiresAt: string | null;
+  secondsLeft: number | null;
+}
+
+export interface AuditEntry {
+  time: string;
+  event: 'share' | 'join' | 'leave' | 'role' | 'unshare' | 'expire' | string;
+  who: string;
+  kind: 'member' | 'guest' | string;
+  detail: string;
 }
 
 const GUEST_RE = /^[a-z][a-z0-9-]{0,19}$/;
@@ -50,57 +77,93 @@ interface Ready {
   engine: Engine;
   id: string;
   owner: string;
+  creator: string | undefined;
   host: string;
   port: number;
 }
 
 export async function share(ctx: Context, name: string, plan: EnvPlan, req: ShareRequest): Promise<ShareResult> {
   if (req.guest !== undefined) validateGuest(req.guest);
+  if (req.keyFile === undefined) return changeRole(ctx, name, plan, req);
   const key = readGuestKey(req.keyFile);
   const guest = req.guest ?? defaultGuestName(req.keyFile, key.comment);
   const env = await readyEnv(ctx, name, plan, true);
   await requireServerAccess(env, name);
   const user = GUEST_USER_PREFIX + guest;
-  if ((await run(env, ['id', '-u', user], 'root')).code === 0) {
-    throw new UsageError(`a guest named '${guest}' already shares ${name}`, { hint: `pick another name, or revoke it first: spoon unshare ${name} ${guest}` });
-  }
+  await helper(env, 'root', 'prune');
+  const existing = parseGuestRecord((await helper(env, 'root', 'guest', user)).stdout);
+  const access: Access = req.access ?? existing?.access ?? 'rw';
+  const expires = req.forSeconds === undefined ? undefined : Math.floor(Date.now() / 1000) + req.forSeconds;
 
   const session = plan.options.session;
-  const attach = shellQuote(['tmux', '-S', TMUX_SOCKET, 'attach-session', ...(req.readOnly ? ['-r'] : []), '-t', session]);
-  const keyLine = `restrict,pty,command="${attach}" ${key.type} ${key.blob}`;
-  const made = await run(
-    env,
-    [
-      'sh',
-      '-c',
-      // The account has no password but is not locked ('*'): sshd without PAM refuses locked accounts.
-      `useradd -M -d / -s /bin/sh "$GUEST" && usermod -p '*' "$GUEST" && printf '%s\\n' "$KEYLINE" > "${SPOON_DIR}/authorized_keys/$GUEST" && chmod 644 "${SPOON_DIR}/authorized_keys/$GUEST"`,
-    ],
-    'root',
-    [`GUEST=${user}`, `KEYLINE=${keyLine}`],
-  );
+  // The role is read from the guest's record at each login (guest-attach), so a role
+  // change needs no new key line; the expiry is sshd's to enforce.
+  const options = ['restrict', 'pty', ...(expires === undefined ? [] : [`expiry-time="${sshTime(expires)}"`]), `command="${HELPER} guest-attach ${session}"`];
+  const keyLine = `${options.join(',')} ${key.type} ${key.blob}`;
+  const made = await helper(env, 'root', 'add-guest', user, access, expires === undefined ? '' : String(expires), keyLine);
   if (made.code !== 0) {
-    // The account may exist without its key: that would make every retry "already shares".
-    await removeGuest(env, user);
+    // A new account without its key would refuse every later share of this name.
+    if (!existing) await helper(env, 'root', 'remove-guest', user);
     throw new RuntimeError(`could not add guest '${guest}' to ${name}: ${lastLine(made.stderr)}`, { hint: 'the image needs useradd (passwd package)' });
   }
-
-  // The owner's session must exist for the guest to join; the socket is opened to all
-  // local users, and tmux's own access list decides who may connect.
-  const access = await run(
+  // The session must exist for the guest to join; the role applies at once to clients
+  // already attached (an update); then the audit log.
+  const detail = describeAccess(access, expires);
+  const granted = await run(
     env,
-    ['sh', '-c', `tmux -S "$SOCK" has-session -t "$SESSION" 2>/dev/null || tmux -S "$SOCK" new-session -d -s "$SESSION"; chmod 777 "$SOCK" && tmux -S "$SOCK" server-access ${req.readOnly ? '-ar' : '-aw'} "$GUEST"`],
+    ['sh', '-c', '"$0" grant "$1" && "$0" role "$2" "$3" && "$0" log share "$4" guest "$5"', HELPER, session, user, access, guest, detail],
     env.owner,
-    [`SOCK=${TMUX_SOCKET}`, `SESSION=${session}`, `GUEST=${user}`],
   );
-  if (access.code !== 0) {
-    await removeGuest(env, user);
-    throw new RuntimeError(`could not let guest '${guest}' into the tmux session of ${name}: ${lastLine(access.stderr)}`);
+  if (granted.code !== 0) {
+    if (!existing) await helper(env, 'root', 'remove-guest', user);
+    throw new RuntimeError(`could not let guest '${guest}' into the tmux session of ${name}: ${lastLine(granted.stderr)}`);
   }
 
   const knownHosts = (readIfExists(ctx.paths.knownHosts(name)) ?? '').trim();
   const command = shellQuote(['ssh', '-t', '-p', String(env.port), '-o', `HostKeyAlias=${hostAlias(name)}`, '-o', 'StrictHostKeyChecking=yes', `${user}@${env.host}`]);
-  return { guest, command, knownHosts, user, host: env.host, port: env.port, readOnly: req.readOnly };
+  return {
+    guest,
+    action: existing ? 'updated' : 'added',
+    command,
+    knownHosts,
+    user,
+    host: env.host,
+    port: env.port,
+    readOnly: access === 'ro',
+    expiresAt: expires === undefined ? null : new Date(expires * 1000).toISOString(),
+  };
+}
+
+/** `share NAME --as GUEST --read-only|--read-write`: the guest's attached clients change at once, no reconnect. */
+async function changeRole(ctx: Context, name: string, plan: EnvPlan, req: ShareRequest): Promise<ShareResult> {
+  if (req.guest === undefined || req.access === undefined || req.forSeconds !== undefined) {
+    throw new UsageError('--key: needed to add a guest; without it, share changes a guest\'s role and needs --as GUEST and --read-only or --read-write', {
+      hint: `spoon share ${name} --as alice --read-only, or spoon share ${name} --key alice.pub`,
+    });
+  }
+  const guest = req.guest;
+  const user = GUEST_USER_PREFIX + guest;
+  const env = await readyEnv(ctx, name, plan, false);
+  const set = await helper(env, 'root', 'set-access', user, req.access);
+  if (set.code === 3) throw new RuntimeError(`no guest named '${guest}' shares ${name}`, { hint: `add them with: spoon share ${name} --key ${guest}.pub --as ${guest}` });
+  if (set.code !== 0) throw new RuntimeError(`could not change the role of guest '${guest}' in ${name}: ${lastLine(set.stderr)}`);
+  const record = parseGuestRecord((await helper(env, 'root', 'guest', user)).stdout);
+  const detail = describeAccess(req.access, record?.expires);
+  // No tmux server (nobody attached): the new role applies when the owner next attaches.
+  await run(env, ['sh', '-c', '"$0" role "$1" "$2" 2>/dev/null; "$0" log role "$3" guest "$4"', HELPER, user, req.access, guest, detail], env.owner);
+  const knownHosts = (readIfExists(ctx.paths.knownHosts(name)) ?? '').trim();
+  const command = shellQuote(['ssh', '-t', '-p', String(env.port), '-o', `HostKeyAlias=${hostAlias(name)}`, '-o', 'StrictHostKeyChecking=yes', `${user}@${env.host}`]);
+  return {
+    guest,
+    action: 'role',
+    command,
+    knownHosts,
+    user,
+    host: env.host,
+    port: env.port,
+    readOnly: req.access === 'ro',
+    expiresAt: record?.expires === undefined ? null : new Date(record.expires * 1000).toISOString(),
+  };
 }
 
 export async function unshare(ctx: Context, name: string, plan: EnvPlan, guest: string): Promise<void> {
@@ -111,20 +174,44 @@ export async function unshare(ctx: Context, name: string, plan: EnvPlan, guest: 
     throw new RuntimeError(`no guest named '${guest}' shares ${name}`, { hint: `see who is connected with: spoon who ${name}` });
   }
   // Out of tmux first (this detaches the guest's clients), then no key, no processes, no account.
-  await run(env, ['sh', '-c', `tmux -S "$SOCK" server-access -d "$GUEST" 2>/dev/null; true`], env.owner, [`SOCK=${TMUX_SOCKET}`, `GUEST=${user}`]);
-  await removeGuest(env, user);
+  await run(env, ['sh', '-c', '"$0" revoke "$1"; "$0" log unshare "$2" guest ""', HELPER, user, guest], env.owner);
+  await helper(env, 'root', 'remove-guest', user);
 }
 
 export async function who(ctx: Context, name: string, plan: EnvPlan): Promise<Client[]> {
   const env = await readyEnv(ctx, name, plan, false);
-  const r = await run(env, ['tmux', '-S', TMUX_SOCKET, 'list-clients', '-F', '#{client_user}\t#{client_readonly}\t#{client_tty}'], env.owner);
-  if (r.code !== 0) return []; // no tmux server: nobody is attached
+  const r = await helper(env, env.owner, 'who');
+  const now = Date.now() / 1000;
   return r.stdout
     .split('\n')
     .filter(Boolean)
     .map((line) => {
-      const [user = '', readOnly = '0', tty = ''] = line.split('\t');
-      return { user, guest: user.startsWith(GUEST_USER_PREFIX) ? user.slice(GUEST_USER_PREFIX.length) : null, readOnly: readOnly === '1', tty };
+      const [person = '', kind = '', readOnly = '0', tty = '', expires = '', user = ''] = line.split('\t');
+      const guest = kind === 'guest' ? user.slice(GUEST_USER_PREFIX.length) : null;
+      const exp = expires ? Number(expires) : undefined;
+      return {
+        person,
+        role: guest !== null ? 'guest' : person === env.creator ? 'owner' : 'member',
+        user,
+        guest,
+        readOnly: readOnly === '1',
+        tty,
+        expiresAt: exp === undefined ? null : new Date(exp * 1000).toISOString(),
+        secondsLeft: exp === undefined ? null : Math.max(0, Math.round(exp - now)),
+      };
+    });
+}
+
+/** The env's audit log, oldest first. */
+export async function auditLog(ctx: Context, name: string, plan: EnvPlan): Promise<AuditEntry[]> {
+  const env = await readyEnv(ctx, name, plan, false);
+  const r = await helper(env, env.owner, 'read-log');
+  return r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [time = '', event = '', who = '', kind = '', detail = ''] = line.split('\t');
+      return { time, event, who, kind, detail };
     });
 }
 
@@ -143,7 +230,12 @@ async function readyEnv(ctx: Context, name: string, plan: EnvPlan, mayCreate: bo
   }
   const container = await findEnv(engine, name, plan.options.prefix);
   if (!container) throw new NoSuchEnvError(name);
-  return { engine, id: container.id, owner: conn.target.user, host: conn.target.host, port: conn.target.port };
+  if (!(await engine.pathExists(container.id, HELPER))) {
+    throw new RuntimeError(`${name} was made by an older spoon, without the pairing helper guests need`, {
+      hint: 'ask whoever made it to recreate it when nobody is working in it (spoon destroy, then spoon up; the home volume is kept)',
+    });
+  }
+  return { engine, id: container.id, owner: conn.target.user, creator: container.labels[LABEL.creator], host: conn.target.host, port: conn.target.port };
 }
 
 /** Read-only guests rely on tmux 3.3's server-access; an older tmux cannot keep them out. */
@@ -158,12 +250,40 @@ async function requireServerAccess(env: Ready, name: string): Promise<void> {
   }
 }
 
-async function removeGuest(env: Ready, user: string): Promise<void> {
-  await run(env, ['sh', '-c', `rm -f "${SPOON_DIR}/authorized_keys/$GUEST"; pkill -KILL -u "$GUEST" 2>/dev/null; userdel "$GUEST" 2>/dev/null; true`], 'root', [`GUEST=${user}`]);
+function run(env: Ready, cmd: string[], user: string) {
+  return runEngineCaptured(env.engine, env.id, cmd, { user });
 }
 
-function run(env: Ready, cmd: string[], user: string, vars: string[] = []) {
-  return runEngineCaptured(env.engine, env.id, cmd, { user, env: vars });
+/** The env's pairing helper, as `user`; arguments travel as argv, never through a shell. */
+function helper(env: Ready, user: string, ...args: string[]) {
+  return run(env, [HELPER, ...args], user);
+}
+
+function parseGuestRecord(text: string): { access: Access; expires: number | undefined } | undefined {
+  const access = /^access=(ro|rw)$/m.exec(text)?.[1] as Access | undefined;
+  if (!access) return undefined;
+  const expires = /^expires=(\d+)$/m.exec(text)?.[1];
+  return { access, expires: expires ? Number(expires) : undefined };
+}
+
+function describeAccess(access: Access, expires: number | undefined): string {
+  return `${access === 'ro' ? 'read-only' : 'read-write'}${expires === undefined ? '' : ` until ${new Date(expires * 1000).toISOString().replace(/\.\d+Z$/, 'Z')}`}`;
+}
+
+/** OpenSSH's expiry-time: YYYYMMDDHHMMSSZ, in UTC. */
+export function sshTime(epochSeconds: number): string {
+  return new Date(epochSeconds * 1000).toISOString().replace(/[-:T]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+/** `--for`: 30m, 2h, 1d, 1h30m, 90s. */
+export function parseDuration(text: string): number {
+  const m = /^(?:\d+[smhd])+$/.test(text) ? text.match(/\d+[smhd]/g) : null;
+  const unit: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+  const seconds = (m ?? []).reduce((sum, part) => sum + Number(part.slice(0, -1)) * (unit[part.slice(-1)] ?? 0), 0);
+  if (!m || seconds <= 0 || seconds > 366 * 86400) {
+    throw new UsageError(`--for: invalid duration '${text}'`, { hint: 'a time like 30m, 2h, 1d or 1h30m (at most a year)' });
+  }
+  return seconds;
 }
 
 function validateGuest(guest: string): void {

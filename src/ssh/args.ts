@@ -119,11 +119,20 @@ export interface AttachOptions {
   cwd?: string | undefined;
   /** The tmux server's socket (`tmux -S`), when not the default one. */
   socket?: string | undefined;
+  /**
+   * The env's pairing helper: when the env has it, it attaches (making the session the
+   * same way) after re-applying guest access and the hooks to the owner's server.
+   */
+  helper?: string | undefined;
 }
 
 /** The attach command: join the named tmux session, creating it (in `cwd`, running `shell`, if set) on first use. */
 export function tmuxAttachCommand(session: string, o: AttachOptions = {}): string {
-  return shellQuote(['tmux', ...(o.socket ? ['-S', o.socket] : []), 'new-session', '-A', '-s', session, ...(o.cwd ? ['-c', o.cwd] : []), ...(o.shell ? [o.shell] : [])]);
+  const create = [...(o.cwd ? ['-c', o.cwd] : []), ...(o.shell ? [o.shell] : [])];
+  const plain = shellQuote(['tmux', ...(o.socket ? ['-S', o.socket] : []), 'new-session', '-A', '-s', session, ...create]);
+  if (!o.helper) return plain;
+  // Envs made by an older spoon have no helper: they attach as before.
+  return `if [ -x ${shellQuote([o.helper])} ]; then exec ${shellQuote([o.helper, 'attach', session, ...create])}; fi; ${plain}`;
 }
 
 /** Where the forwarded agent is reachable inside the env, across reconnects. */

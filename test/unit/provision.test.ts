@@ -4,7 +4,7 @@ import { isSpoonSshd } from '../../src/core/wait-sshd.js';
 import { ENTRYPOINT, HOST_KEY, PROVISIONED, isProvisionedFor, SPOON_DIR, SSHD_CONFIG, findPasswdEntry, provisioningFiles, sshdConfig } from '../../src/core/provision.js';
 
 describe('sshdConfig', () => {
-  const lines = sshdConfig('dev').split('\n');
+  const lines = sshdConfig('dev', 'c0ffee42').split('\n');
   for (const expected of [
     'PasswordAuthentication no',
     'PermitRootLogin no',
@@ -15,7 +15,7 @@ describe('sshdConfig', () => {
     `HostKey ${HOST_KEY}`,
   ]) {
     test(`has the line ${JSON.stringify(expected)}`, () => {
-      assert.ok(lines.includes(expected), sshdConfig('dev'));
+      assert.ok(lines.includes(expected), sshdConfig('dev', 'c0ffee42'));
     });
   }
   test('never enables passwords or root', () => {
@@ -25,19 +25,29 @@ describe('sshdConfig', () => {
     }
   });
   test('AllowUsers follows the user', () => {
-    const other = sshdConfig('alice').split('\n');
+    const other = sshdConfig('alice', 'c0ffee42').split('\n');
     assert.ok(other.includes('AllowUsers alice spoon-guest-*'), 'the user, and pairing guests by their prefix');
     assert.ok(!other.includes('AllowUsers dev'));
   });
   test('ends with a newline', () => {
-    assert.ok(sshdConfig('dev').endsWith('\n'));
+    assert.ok(sshdConfig('dev', 'c0ffee42').endsWith('\n'));
   });
   test('env becomes quoted SetEnv lines (sessions do not inherit the container env)', () => {
-    const lines = sshdConfig('dev', { FOO: 'bar baz', Q: 'say "hi"', B: 'a\\b' }).split('\n');
+    const lines = sshdConfig('dev', 'c0ffee42', { FOO: 'bar baz', Q: 'say "hi"', B: 'a\\b' }).split('\n');
     // All on one line: sshd honours only the first SetEnv directive.
     assert.equal(lines.filter((l) => l.startsWith('SetEnv')).length, 1);
     assert.ok(lines.includes('SetEnv "FOO=bar baz" "Q=say \\"hi\\"" "B=a\\\\b"'), lines.join('\n'));
-    assert.ok(!sshdConfig('dev').includes('SetEnv'));
+    assert.ok(!sshdConfig('dev', 'c0ffee42').includes('SetEnv'));
+  });
+
+  test("guests' keys come only from this container's guest folder, and guests get no forwarding", () => {
+    const text = sshdConfig('dev', 'c0ffee42');
+    const match = text.indexOf('Match User spoon-guest-*');
+    assert.ok(match > text.indexOf('SetEnv') && match > text.indexOf('AuthorizedKeysFile'), 'the Match block comes after every global line');
+    const block = text.slice(match).split('\n').map((l) => l.trim());
+    assert.ok(block.includes('AuthorizedKeysFile /etc/spoon/guests/c0ffee42/%u.keys'), text);
+    assert.ok(block.includes('DisableForwarding yes'), text);
+    assert.ok(text.split('\n').includes('PermitUserEnvironment SPOON_WHO'), 'members name themselves through their key, and nothing else');
   });
 });
 
@@ -73,7 +83,7 @@ describe('provisioningFiles', () => {
     assert.equal(isProvisionedFor(undefined, 'c0ffee42'), false);
     const config = files.at(-2);
     assert.equal(config?.path, SSHD_CONFIG);
-    assert.equal(config?.content, sshdConfig('dev'));
+    assert.equal(config?.content, sshdConfig('dev', 'c0ffee42'));
     assert.equal(files.filter((f) => f.path === SSHD_CONFIG).length, 1);
   });
 

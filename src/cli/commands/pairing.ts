@@ -1,8 +1,9 @@
-/** `spoon share`, `spoon unshare` and `spoon who`: pairing guests. */
+/** `spoon share`, `spoon unshare` and `spoon who`: pairing with members and guests. */
 import type { Context } from '../../core/context.js';
 import { planEnv } from '../../core/plan.js';
 import { validateName } from '../../core/names.js';
-import { share, unshare, who } from '../../pairing/guests.js';
+import { auditLog, parseDuration, share, unshare, who, type Access, type Client } from '../../pairing/guests.js';
+import { UsageError } from '../../errors.js';
 import { printJson, printTable } from '../output.js';
 import { resolveSettings } from '../settings.js';
 
@@ -12,17 +13,38 @@ async function planFor(ctx: Context, name: string, flags: Record<string, unknown
   return planEnv(settings.options, settings.devcontainer);
 }
 
+function accessFlag(flags: Record<string, unknown>): Access | undefined {
+  if (flags.readOnly === true && flags.readWrite === true) throw new UsageError('--read-only and --read-write: choose one');
+  return flags.readOnly === true ? 'ro' : flags.readWrite === true ? 'rw' : undefined;
+}
+
 export async function shareCommand(ctx: Context, name: string, flags: Record<string, unknown>): Promise<number> {
+  const access = accessFlag(flags);
+  const forSeconds = typeof flags.for === 'string' ? parseDuration(flags.for) : undefined;
   const plan = await planFor(ctx, name, flags);
-  const result = await share(ctx, name, plan, { keyFile: String(flags.key), guest: typeof flags.as === 'string' ? flags.as : undefined, readOnly: flags.readOnly === true });
-  if (result.host.startsWith('127.') || result.host === '::1') {
-    ctx.report.warn(`${name} publishes ssh on ${result.host}, which only this machine can reach`, 'for guests elsewhere, recreate the env with `listen` set to an address they can reach (e.g. --listen 0.0.0.0)');
+  const result = await share(ctx, name, plan, {
+    keyFile: typeof flags.key === 'string' ? flags.key : undefined,
+    guest: typeof flags.as === 'string' ? flags.as : undefined,
+    access,
+    forSeconds,
+  });
+  if (result.action !== 'role' && (result.host.startsWith('127.') || result.host === '::1')) {
+    ctx.report.warn(`${name} publishes ssh on ${result.host}, which only this machine can reach`, 'for guests elsewhere, the env needs `listen` set to an address they can reach (e.g. --listen 0.0.0.0) when it is created');
   }
   if (flags.json) {
     printJson(result);
     return 0;
   }
-  ctx.report.info(`${result.readOnly ? 'read-only' : 'read-write'} guest ${result.guest} (unix user ${result.user}) may join ${name}; send them the command below.`);
+  const role = result.readOnly ? 'read-only' : 'read-write';
+  const until = result.expiresAt ? `, until ${result.expiresAt.replace(/\.\d+Z$/, 'Z')}` : '';
+  if (!result.readOnly) {
+    ctx.report.warn(`a read-write guest types into the session as ${name}'s user: they can do everything that user can, sudo included in spoon's default image`, 'to let them only watch: --read-only');
+  }
+  if (result.action === 'role') {
+    ctx.report.info(`guest ${result.guest} is now ${role} in ${name}${until}; their attached clients changed at once`);
+    return 0;
+  }
+  ctx.report.info(`${result.action === 'updated' ? 'updated ' : ''}${role} guest ${result.guest} (unix user ${result.user}) may join ${name}${until}; send them the command below.`);
   ctx.report.info(`They first add this line to their ~/.ssh/known_hosts (it pins the env's host key):\n${result.knownHosts}`);
   process.stdout.write(`${result.command}\n`);
   return 0;
@@ -35,7 +57,15 @@ export async function unshareCommand(ctx: Context, name: string, guest: string, 
 }
 
 export async function whoCommand(ctx: Context, name: string, flags: Record<string, unknown>): Promise<number> {
-  const clients = await who(ctx, name, await planFor(ctx, name, flags));
+  const plan = await planFor(ctx, name, flags);
+  if (flags.log) {
+    const entries = await auditLog(ctx, name, plan);
+    if (flags.json) printJson(entries);
+    else if (entries.length === 0) process.stderr.write(`the audit log of ${name} is empty\n`);
+    else printTable(['TIME (UTC)', 'EVENT', 'WHO', 'KIND', 'DETAIL'], entries.map((e) => [e.time, e.event, e.who, e.kind, e.detail]));
+    return 0;
+  }
+  const clients = await who(ctx, name, plan);
   if (flags.json) {
     printJson(clients);
     return 0;
@@ -45,8 +75,14 @@ export async function whoCommand(ctx: Context, name: string, flags: Record<strin
     return 0;
   }
   printTable(
-    ['USER', 'ROLE', 'ACCESS', 'TTY'],
-    clients.map((c) => [c.user, c.guest ? `guest ${c.guest}` : 'owner', c.readOnly ? 'read-only' : 'read-write', c.tty]),
+    ['WHO', 'ROLE', 'ACCESS', 'TIME LEFT', 'TTY'],
+    clients.map((c) => [c.person, c.role, c.readOnly ? 'read-only' : 'read-write', timeLeft(c), c.tty]),
   );
   return 0;
+}
+
+function timeLeft(c: Client): string {
+  if (c.secondsLeft === null) return '-';
+  const s = c.secondsLeft;
+  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m` : `${s}s`;
 }

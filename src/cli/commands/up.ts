@@ -3,6 +3,7 @@ import type { Context } from '../../core/context.js';
 import { connect, runCommand } from '../../core/connect.js';
 import { LOGIN_SHELL } from '../../core/engine-session.js';
 import { TMUX_SOCKET } from '../../core/provision.js';
+import { HELPER } from '../../pairing/env-helper.js';
 import { parseSnapshotRef, validateName } from '../../core/names.js';
 import { planEnv, workdirOf, type EnvPlan } from '../../core/plan.js';
 import { findEnv } from '../../core/find-env.js';
@@ -41,7 +42,7 @@ export async function upCommand(ctx: Context, name: string, flags: UpFlags): Pro
   const command =
     options.command ??
     (useTmux
-      ? tmuxAttachCommand(options.session, { shell: options.shell, cwd: workdirOf(plan), socket: conn.kind === 'ssh' ? TMUX_SOCKET : undefined })
+      ? tmuxAttachCommand(options.session, { shell: options.shell, cwd: workdirOf(plan), ...(conn.kind === 'ssh' ? { socket: TMUX_SOCKET, helper: HELPER } : {}) })
       : inFolder(workdirOf(plan), LOGIN_SHELL));
   const agent = options.forward_agent && conn.kind === 'ssh';
   return runCommand(ctx, conn, { command: agent ? withStableAgent(command) : command, tty: true, forwards: options.forwards, forwardAgent: options.forward_agent });
