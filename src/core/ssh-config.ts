@@ -11,7 +11,7 @@ import { hostAlias } from '../ssh/known-hosts.js';
 import { NoSuchEnvError, RuntimeError } from '../errors.js';
 import { findEnv } from './find-env.js';
 import { LABEL } from './labels.js';
-import { sshEngineArgs } from '../engine/endpoint.js';
+import { sshEngineArgv } from '../engine/endpoint.js';
 
 export interface SshConfigEntry {
   name: string;
@@ -62,7 +62,7 @@ export async function proxyToEnv(ctx: Context, name: string, plan: EnvPlan): Pro
   if (ctx.endpoint.kind === 'ssh') {
     // The env's sshd listens on the engine's host: relay through ssh to it.
     const { runAttached } = await import('../ssh/spawn.js');
-    return runAttached([...sshEngineArgs(ctx.endpoint), '-W', `${sshHost}:${sshPort}`], (l) => ctx.report.debug(l));
+    return runAttached(sshEngineArgv(ctx.endpoint, { options: ['-W', `${sshHost}:${sshPort}`] }), (l) => ctx.report.debug(l));
   }
   return new Promise((resolve, reject) => {
     const sock = tcpConnect({ host: sshHost, port: sshPort });

@@ -77,13 +77,19 @@ export function parseEngineUrl(raw: string, source: string, env: EndpointEnv): E
     }
     if (!url.hostname) throw bad('no host');
     if (url.pathname !== '/' && url.pathname !== '') throw bad('an ssh engine URL has no path (spoon runs `docker system dial-stdio` there)');
-    return {
-      kind: 'ssh',
-      url: raw,
-      host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-      user: url.username ? decodeURIComponent(url.username) : undefined,
-      port: url.port ? Number(url.port) : undefined,
-    };
+    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    let user: string | undefined;
+    try {
+      user = url.username ? decodeURIComponent(url.username) : undefined;
+    } catch {
+      throw bad(`the user '${url.username}' is not valid percent-encoding`);
+    }
+    // ssh reads a word starting with '-' as an option wherever it stands: a host such as
+    // `-oProxyCommand=...` would run a command. spoon also puts `--` before the host
+    // (sshEngineArgv), but such a URL is never meant, so it is refused outright.
+    if (host.startsWith('-')) throw bad(`the host '${host}' starts with '-', which ssh would read as an option`);
+    if (user?.startsWith('-')) throw bad(`the user '${user}' starts with '-', which ssh would read as an option`);
+    return { kind: 'ssh', url: raw, host, user, port: url.port ? Number(url.port) : undefined };
   }
   throw bad('unknown scheme');
 }
@@ -108,7 +114,32 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
-/** `ssh … HOST` arguments that reach an ssh engine's host with the user's own ssh setup. */
+export interface SshEngineCall {
+  /** More ssh options, such as `-W host:port`: they go before `--`. */
+  options?: string[];
+  /** The remote command, after the host. */
+  command?: string[];
+}
+
+/**
+ * `ssh` arguments that reach an ssh engine's host with the user's own ssh setup, never
+ * prompting: `OPTIONS -- HOST [COMMAND...]`. The `--` ends ssh's options, so nothing
+ * taken from the engine URL is ever read as one. Every option must come before it:
+ * ssh takes whatever follows the host as the remote command.
+ */
+export function sshEngineArgv(endpoint: Extract<EngineEndpoint, { kind: 'ssh' }>, call: SshEngineCall = {}): string[] {
+  return [...sshEngineOptions(endpoint), ...(call.options ?? []), '--', endpoint.host, ...(call.command ?? [])];
+}
+
+/**
+ * @deprecated Ends with the host and no `--`, for core/connect.ts, which appends
+ * `-W %h:%p` after it; use sshEngineArgv(endpoint, { options: ['-W', '%h:%p'] }).
+ * Safe meanwhile only because parseEngineUrl refuses a host or user starting with '-'.
+ */
 export function sshEngineArgs(endpoint: Extract<EngineEndpoint, { kind: 'ssh' }>): string[] {
-  return ['-o', 'BatchMode=yes', ...(endpoint.port ? ['-p', String(endpoint.port)] : []), ...(endpoint.user ? ['-l', endpoint.user] : []), endpoint.host];
+  return [...sshEngineOptions(endpoint), endpoint.host];
+}
+
+function sshEngineOptions(endpoint: Extract<EngineEndpoint, { kind: 'ssh' }>): string[] {
+  return ['-o', 'BatchMode=yes', ...(endpoint.port ? ['-p', String(endpoint.port)] : []), ...(endpoint.user ? ['-l', endpoint.user] : [])];
 }

@@ -41,6 +41,8 @@ interface BadInput {
   code?: number;
   files?: Record<string, string>;
   env?: Record<string, string>;
+  /** A file (in the project folder) that the input tries to make, and must not. */
+  absent?: string;
 }
 
 const FILE = (name: string) => `\\S*/${name.replace(/\./g, '\\.')}`;
@@ -120,6 +122,10 @@ const BAD_INPUT: BadInput[] = [
   { what: 'a unix engine URL without a path', args: ['--engine', 'unix://', 'list'], error: /^spoon: invalid engine URL 'unix:\/\/' \(from --engine\): the socket path must be absolute/ },
   { what: 'an engine URL with port 99999', args: ['--engine', 'tcp://host:99999', 'list'], error: /^spoon: invalid engine URL 'tcp:\/\/host:99999' \(from --engine\): port 99999 is outside 1-65535/ },
   { what: 'an ssh engine URL without a host', args: ['--engine', 'ssh://', 'list'], error: /^spoon: invalid engine URL 'ssh:\/\/' \(from --engine\): no host/ },
+  // ssh would take these for options; -oProxyCommand runs its command (here in the project folder).
+  { what: 'an ssh engine URL whose host is an ssh option', args: ['--engine', 'ssh://-oProxyCommand=touch${IFS}pwned', 'list'], absent: 'pwned', error: /^spoon: invalid engine URL 'ssh:\/\/-oProxyCommand=touch\$\{IFS\}pwned' \(from --engine\): the host '-oProxyCommand=touch\$\{IFS\}pwned' starts with '-'/ },
+  { what: 'an ssh engine URL whose host is an ssh option, in DOCKER_HOST', args: ['up', '$N', '-N'], env: { DOCKER_HOST: 'ssh://-oProxyCommand=touch${IFS}pwned:22' }, absent: 'pwned', error: /^spoon: invalid engine URL '\S+' \(from DOCKER_HOST\): the host '-oProxyCommand=touch\$\{IFS\}pwned' starts with '-'/ },
+  { what: 'an ssh engine URL whose user is an ssh option', args: ['--engine', 'ssh://-oProxyCommand=touch${IFS}pwned@localhost', 'list'], absent: 'pwned', error: /^spoon: invalid engine URL '\S+' \(from --engine\): the user '-oProxyCommand=touch\$\{IFS\}pwned' starts with '-'/ },
   { what: 'a DOCKER_HOST that is no URL', args: ['list'], env: { DOCKER_HOST: 'bogus' }, error: /^spoon: invalid engine URL 'bogus' \(from DOCKER_HOST\)/ },
   { what: 'a DOCKER_CERT_PATH without the TLS files', args: ['list'], env: { DOCKER_HOST: 'tcp://127.0.0.1:2376', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/nonexistent' }, error: /^spoon: DOCKER_CERT_PATH: ca\.pem is not in \/nonexistent/ },
   // runtime faults: exit 1
@@ -144,6 +150,7 @@ describe('bad input (one table)', () => {
       const args = c.args.map((a) => a.replaceAll('$DIR', dir).replaceAll('$N', name));
       const r = await box.spoon(args, { cwd: dir, env: { XDG_CONFIG_HOME: join(dir, 'cfg'), ...(c.env ?? {}) } });
       assertCleanError(r, c.code ?? 2, c.error);
+      if (c.absent) assert.equal(existsSync(join(dir, c.absent)), false, `${c.absent} was not made`);
       await nothingCreated(name);
       assert.equal(await volumeExists(`spoon-${name}-home`), false, 'no volume');
       assert.equal(existsSync(join(box.stateHome, 'spoon', 'envs', name)), false, 'no state for the name');

@@ -59,6 +59,14 @@ describe('ssh:// engines', () => {
     assert.equal(list.find((e) => e.name === name)?.state, 'running');
     const doctor = await box.spoon(['doctor', '--json'], { env: sshEnv });
     assert.match(doctor.stdout, /"detail": "Docker .* at ssh:\/\/root@127\.0\.0\.1:\d+"/);
+    // ssh-config's ProxyCommand (`spoon proxy NAME`) relays through the engine host too: `ssh -W` before its `--`.
+    const written = await box.spoon(['ssh-config', name, '--write'], { env: sshEnv });
+    assert.equal(written.code, 0, written.stderr);
+    const env = box.env(sshEnv);
+    const vars = ['XDG_STATE_HOME', 'HOME', 'SPOON_SSH', 'DOCKER_HOST'].map((k) => `${k}=${env[k] ?? ''}`);
+    const viaConfig = host('env', [...vars, 'ssh', '-F', join(box.stateHome, 'spoon', 'ssh_config'), `spoon-${name}`, 'hostname']);
+    assert.equal(viaConfig.code, 0, viaConfig.stderr);
+    assert.equal(viaConfig.stdout, `${name}\n`);
     const gone = await box.spoon(['destroy', name, '-f', '--volumes'], { env: sshEnv });
     assert.equal(gone.code, 0, gone.stderr);
   });

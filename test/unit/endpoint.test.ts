@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_ENGINE_URL, parseEngineUrl, publishedPortHost, resolveEndpoint, sshEngineArgs, type EngineEndpoint, type EndpointEnv } from '../../src/engine/endpoint.js';
+import { DEFAULT_ENGINE_URL, parseEngineUrl, publishedPortHost, resolveEndpoint, sshEngineArgs, sshEngineArgv, type EngineEndpoint, type EndpointEnv } from '../../src/engine/endpoint.js';
 import { UsageError } from '../../src/errors.js';
 
 function assertUsageError(fn: () => unknown, parts: string[]): void {
@@ -78,6 +78,13 @@ describe('resolveEndpoint', () => {
     ['tcp with a bad port', 'tcp://h:99999', {}, ['tcp://h:99999']],
     ['ssh with a path', 'ssh://host/var/run/docker.sock', {}, ['ssh://host/var/run/docker.sock', '--engine', 'no path']],
     ['ssh with a path from DOCKER_HOST', undefined, { DOCKER_HOST: 'ssh://me@host/x' }, ['ssh://me@host/x', 'DOCKER_HOST']],
+    // ssh would read these as options: -oProxyCommand=... runs a command.
+    ['an ssh host that is an ssh option', 'ssh://-oProxyCommand=touch${IFS}x', {}, ['--engine', "the host '-oProxyCommand=touch${IFS}x' starts with '-'"]],
+    ['an ssh host that is an ssh option, with a port', 'ssh://-oProxyCommand=x:22', {}, ["the host '-oProxyCommand=x' starts with '-'"]],
+    ['an ssh host that is an ssh option, from DOCKER_HOST', undefined, { DOCKER_HOST: 'ssh://me@-F' }, ['DOCKER_HOST', "the host '-F' starts with '-'"]],
+    ['an ssh user that is an ssh option', 'ssh://-oProxyCommand=sh@host', {}, ['--engine', "the user '-oProxyCommand=sh' starts with '-'"]],
+    ['an ssh user that is an ssh option once percent-decoded', 'ssh://%2DoProxyCommand%3Dsh@host', {}, ["the user '-oProxyCommand=sh' starts with '-'"]],
+    ['an ssh user that is broken percent-encoding', 'ssh://%E0%A4%A@host', {}, ['not valid percent-encoding']],
   ];
   for (const [what, flag, env, parts] of bad) {
     test(`rejects ${what}`, () => {
@@ -87,6 +94,18 @@ describe('resolveEndpoint', () => {
 
   test('parseEngineUrl names the given source', () => {
     assertUsageError(() => parseEngineUrl('unix://x', 'config file', {}), ["'unix://x'", 'config file']);
+  });
+});
+
+describe('sshEngineArgv', () => {
+  const e = resolveEndpoint('ssh://me@h:2222', {});
+  assert.ok(e.kind === 'ssh');
+  test('ends the options with -- before the host, so nothing from the URL is read as an option', () => {
+    assert.deepEqual(sshEngineArgv(e), ['-o', 'BatchMode=yes', '-p', '2222', '-l', 'me', '--', 'h']);
+  });
+  test('puts extra options before -- and the remote command after the host', () => {
+    assert.deepEqual(sshEngineArgv(e, { options: ['-W', '10.0.0.2:32768'] }), ['-o', 'BatchMode=yes', '-p', '2222', '-l', 'me', '-W', '10.0.0.2:32768', '--', 'h']);
+    assert.deepEqual(sshEngineArgv(e, { command: ['docker', 'system', 'dial-stdio'] }), ['-o', 'BatchMode=yes', '-p', '2222', '-l', 'me', '--', 'h', 'docker', 'system', 'dial-stdio']);
   });
 });
 

@@ -9,7 +9,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sshEngineArgs, type EngineEndpoint } from '../endpoint.js';
+import { sshEngineArgv, type EngineEndpoint } from '../endpoint.js';
 import { spawnPipedSsh } from '../../ssh/spawn.js';
 
 export interface Tunnel {
@@ -23,7 +23,7 @@ export function openSshTunnel(endpoint: Extract<EngineEndpoint, { kind: 'ssh' }>
   const socketPath = join(dir, 'engine.sock');
   let lastError: string | undefined;
   const server: Server = createServer((client: Socket) => {
-    const child = spawnPipedSsh([...sshEngineArgs(endpoint), '--', 'docker', 'system', 'dial-stdio'], observe);
+    const child = spawnPipedSsh(sshEngineArgv(endpoint, { command: ['docker', 'system', 'dial-stdio'] }), observe);
     // A kept-alive engine connection must not keep spoon running once its work is done.
     child.unref();
     for (const stream of [client, child.stdin, child.stdout, child.stderr] as unknown as { unref?: () => void }[]) stream.unref?.();
