@@ -2,7 +2,7 @@
 import type { Context } from '../core/context.js';
 import { Timeline } from '../core/timeline.js';
 import type { Engine } from '../engine/engine.js';
-import { resolveEndpoint } from '../engine/endpoint.js';
+import { insecureEngineWarning, resolveEndpoint } from '../engine/endpoint.js';
 import { connectEngine } from '../engine/index.js';
 import { statePaths } from '../state/paths.js';
 import { stderrReporter } from './reporter.js';
@@ -18,11 +18,17 @@ export function buildContext(flags: GlobalFlags): Context {
   const report = stderrReporter({ verbose: flags.verbose ?? false, debug: flags.debug ?? false, tty: process.stderr.isTTY === true });
   const endpoint = resolveEndpoint(flags.engine, env);
   let engine: Promise<Engine> | undefined;
+  const connectOnce = () => {
+    // Said once, when the engine is first used (a process has one context): not on every request.
+    const warning = insecureEngineWarning(endpoint);
+    if (warning) report.warn(warning.message, warning.hint);
+    return connectEngine(endpoint, flags.debug ? (l) => report.debug(l) : undefined);
+  };
   return {
     env,
     paths: statePaths(env),
     endpoint,
-    engine: () => (engine ??= connectEngine(endpoint, flags.debug ? (l) => report.debug(l) : undefined)),
+    engine: () => (engine ??= connectOnce()),
     report,
     timeline: new Timeline(),
     interactive: { stdin: process.stdin.isTTY === true, stdout: process.stdout.isTTY === true },

@@ -10,9 +10,16 @@ export type EngineEndpoint =
   /** Reached with the system ssh (the user's config, keys and known_hosts) and `docker system dial-stdio` there. */
   | { kind: 'ssh'; url: string; host: string; user: string | undefined; port: number | undefined };
 
+/**
+ * TLS to a tcp engine. The engine's certificate is always verified against the folder's
+ * ca.pem, and the client presents cert.pem and key.pem. The docker CLI checks the engine's
+ * certificate only when DOCKER_TLS_VERIFY is set, even with a ca.pem at hand; spoon checks
+ * it always: the engine API is root on its host, and an unchecked certificate lets anyone
+ * in the middle answer for it.
+ */
 export interface TlsSettings {
+  /** The folder with ca.pem, cert.pem and key.pem: DOCKER_CERT_PATH, else ~/.docker. */
   certPath: string;
-  verify: boolean;
 }
 
 export const DEFAULT_ENGINE_URL = 'unix:///var/run/docker.sock';
@@ -62,9 +69,7 @@ export function parseEngineUrl(raw: string, source: string, env: EndpointEnv): E
     const defaultPort = useTls ? 2376 : 2375;
     const port = url.port ? Number(url.port) : defaultPort;
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-    const tls = useTls
-      ? { certPath: env.DOCKER_CERT_PATH || `${env.HOME ?? ''}/.docker`, verify: isSet(env.DOCKER_TLS_VERIFY) }
-      : undefined;
+    const tls = useTls ? { certPath: env.DOCKER_CERT_PATH || `${env.HOME ?? ''}/.docker` } : undefined;
     return { kind: 'tcp', url: raw, host, port, tls };
   }
 
@@ -94,7 +99,7 @@ export function parseEngineUrl(raw: string, source: string, env: EndpointEnv): E
   throw bad('unknown scheme');
 }
 
-/** Like the docker CLI: any non-empty value turns DOCKER_TLS_VERIFY on, "0" included. */
+/** Like the docker CLI: any non-empty value turns TLS on, "0" included (DOCKER_TLS_VERIFY=0 too). */
 function isSet(v: string | undefined): boolean {
   return v !== undefined && v !== '';
 }
@@ -111,7 +116,25 @@ export function publishedPortHost(endpoint: EngineEndpoint, listen: string): str
 }
 
 function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+  return host === 'localhost' || host === '::1' || host.startsWith('127.') || host.startsWith('::ffff:127.');
+}
+
+export interface EngineWarning {
+  message: string;
+  hint: string;
+}
+
+/**
+ * What to warn about the way to the engine, if anything: plain tcp to another machine
+ * carries the engine API (root on that host) unencrypted and unauthenticated, so anyone
+ * on the network between can read it or take it over. Loopback never leaves this host.
+ */
+export function insecureEngineWarning(endpoint: EngineEndpoint): EngineWarning | undefined {
+  if (endpoint.kind !== 'tcp' || endpoint.tls || isLoopback(endpoint.host)) return undefined;
+  return {
+    message: `the engine at ${endpoint.url} is reached over plain tcp: anyone on the network can read and change what spoon tells it`,
+    hint: 'use TLS (DOCKER_CERT_PATH with ca.pem, cert.pem and key.pem) or ssh://[USER@]HOST',
+  };
 }
 
 export interface SshEngineCall {

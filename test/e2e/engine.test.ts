@@ -7,7 +7,8 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, SOCKET, api, defaultImageTag, host, useSandbox } from './harness.js';
 
@@ -18,8 +19,12 @@ const sockets = new Set<Socket>();
 let tcpUrl = '';
 let tlsRelay: Server;
 let tlsUrl = '';
+/** The same relay on an address of this machine that is not loopback: "another host" to spoon. */
+let outerRelay: Server;
+let outerUrl = '';
 const certs = join(box.dir, 'certs');
 const at = (f: string) => join(certs, f);
+const otherCa = join(box.dir, 'other-ca');
 
 /** A CA, a server cert for 127.0.0.1 and a client cert: what `dockerd --tlsverify` uses. */
 function makeCerts(): void {
@@ -37,6 +42,10 @@ function makeCerts(): void {
   issue('server-key.pem', 'server-cert.pem', 'server', 'subjectAltName=IP:127.0.0.1');
   // The names spoon (like the docker CLI) reads from DOCKER_CERT_PATH.
   issue('key.pem', 'cert.pem', 'client', 'extendedKeyUsage=clientAuth');
+  // The same client cert beside the ca.pem of a CA that never signed the server's.
+  mkdirSync(otherCa, { recursive: true });
+  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=some other CA', '-keyout', join(otherCa, 'ca-key.pem'), '-out', join(otherCa, 'ca.pem'));
+  for (const f of ['cert.pem', 'key.pem']) copyFileSync(at(f), join(otherCa, f));
 }
 
 function pipeToEngine(client: Socket): void {
@@ -66,12 +75,19 @@ before(async () => {
   );
   await new Promise<void>((r) => tlsRelay.listen(0, '127.0.0.1', r));
   tlsUrl = `tcp://127.0.0.1:${portOf(tlsRelay)}`;
+
+  const outer = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+  assert.ok(outer, 'this machine has an IPv4 address besides loopback (docker0 at least)');
+  outerRelay = createServer(pipeToEngine);
+  await new Promise<void>((r) => outerRelay.listen(0, outer, r));
+  outerUrl = `tcp://${outer}:${portOf(outerRelay)}`;
 });
 
 after(() => {
   for (const s of sockets) s.destroy();
   relay.close();
   tlsRelay.close();
+  outerRelay.close();
 });
 
 describe('engine endpoints and reporting', () => {
@@ -119,6 +135,38 @@ describe('engine endpoints and reporting', () => {
     const missing = await box.spoon(['list'], { env: { ...tls, DOCKER_CERT_PATH: join(box.dir, 'nope') } });
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /^spoon: DOCKER_CERT_PATH: ca\.pem is not in \S*\/nope /m);
+  });
+
+  test("with DOCKER_CERT_PATH's ca.pem the engine's certificate is checked, also without DOCKER_TLS_VERIFY", async () => {
+    const right = await box.spoon(['ports', name], { env: { DOCKER_HOST: tlsUrl, DOCKER_CERT_PATH: certs } });
+    assert.equal(right.code, 0, right.stderr);
+    assert.match(right.stdout, /^22\/tcp \(ssh\) -> 127\.0\.0\.1:\d+$/m);
+    // Signed by another CA than the folder's: whoever answers is not trusted, with or without DOCKER_TLS_VERIFY.
+    for (const verify of [{}, { DOCKER_TLS_VERIFY: '1' }]) {
+      const wrong = await box.spoon(['ports', name], { env: { DOCKER_HOST: tlsUrl, DOCKER_CERT_PATH: otherCa, ...verify } });
+      assert.equal(wrong.code, 1, `${JSON.stringify(verify)}: ${wrong.stderr}`);
+      assert.equal(wrong.stdout, '');
+      assert.match(wrong.stderr, /^spoon: cannot reach the engine at tcp:\/\/127\.0\.0\.1:\d+: its TLS certificate does not pass the check against \S*\/other-ca\/ca\.pem /m);
+      assert.doesNotMatch(wrong.stderr, /^\s+at /m, 'no stack trace');
+    }
+  });
+
+  test('plain tcp to an engine on another host warns once; loopback and TLS do not', async () => {
+    const r = await box.spoon(['ports', name], { env: { DOCKER_HOST: outerUrl } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^22\/tcp \(ssh\) -> /m);
+    const warnings = r.stderr.split('\n').filter((l) => l.startsWith('spoon: warning:'));
+    assert.deepEqual(warnings, [`spoon: warning: the engine at ${outerUrl} is reached over plain tcp: anyone on the network can read and change what spoon tells it`]);
+    assert.match(r.stderr, /^hint: use TLS/m);
+    // --debug shows that several requests went that way, still with one warning.
+    const debug = await box.spoon(['--debug', 'ports', name], { env: { DOCKER_HOST: outerUrl } });
+    assert.ok((debug.stderr.match(/spoon: debug: engine /g) ?? []).length >= 2, debug.stderr);
+    assert.equal((debug.stderr.match(/spoon: warning:/g) ?? []).length, 1, debug.stderr);
+    for (const env of [{ DOCKER_HOST: tcpUrl }, { DOCKER_HOST: tlsUrl, DOCKER_CERT_PATH: certs }]) {
+      const quiet = await box.spoon(['ports', name], { env });
+      assert.equal(quiet.code, 0, quiet.stderr);
+      assert.doesNotMatch(quiet.stderr, /warning/, JSON.stringify(env));
+    }
   });
 
   test('--url (docker-spoon) and --engine override DOCKER_HOST', async () => {

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_ENGINE_URL, parseEngineUrl, publishedPortHost, resolveEndpoint, sshEngineArgs, sshEngineArgv, type EngineEndpoint, type EndpointEnv } from '../../src/engine/endpoint.js';
+import { DEFAULT_ENGINE_URL, insecureEngineWarning, parseEngineUrl, publishedPortHost, resolveEndpoint, sshEngineArgs, sshEngineArgv, type EngineEndpoint, type EndpointEnv } from '../../src/engine/endpoint.js';
 import { UsageError } from '../../src/errors.js';
 
 function assertUsageError(fn: () => unknown, parts: string[]): void {
@@ -32,35 +32,35 @@ describe('resolveEndpoint', () => {
       'DOCKER_HOST tcp with DOCKER_TLS_VERIFY=1',
       undefined,
       { DOCKER_HOST: 'tcp://remote', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/certs', HOME: '/home/u' },
-      { kind: 'tcp', url: 'tcp://remote', host: 'remote', port: 2376, tls: { certPath: '/certs', verify: true } },
+      { kind: 'tcp', url: 'tcp://remote', host: 'remote', port: 2376, tls: { certPath: '/certs' } },
     ],
     [
       'TLS verify without DOCKER_CERT_PATH uses ~/.docker',
       'tcp://remote',
       { DOCKER_TLS_VERIFY: '1', HOME: '/home/u' },
-      { kind: 'tcp', url: 'tcp://remote', host: 'remote', port: 2376, tls: { certPath: '/home/u/.docker', verify: true } },
+      { kind: 'tcp', url: 'tcp://remote', host: 'remote', port: 2376, tls: { certPath: '/home/u/.docker' } },
     ],
     [
       'explicit port is kept with TLS',
       'tcp://remote:9999',
       { DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/c' },
-      { kind: 'tcp', url: 'tcp://remote:9999', host: 'remote', port: 9999, tls: { certPath: '/c', verify: true } },
+      { kind: 'tcp', url: 'tcp://remote:9999', host: 'remote', port: 9999, tls: { certPath: '/c' } },
     ],
     [
       'DOCKER_TLS_VERIFY=0 is on, as with the docker CLI (any non-empty value)',
       'tcp://remote',
       { DOCKER_TLS_VERIFY: '0', HOME: '/h' },
-      { kind: 'tcp', url: 'tcp://remote', host: 'remote', port: 2376, tls: { certPath: '/h/.docker', verify: true } },
+      { kind: 'tcp', url: 'tcp://remote', host: 'remote', port: 2376, tls: { certPath: '/h/.docker' } },
     ],
     [
-      'DOCKER_CERT_PATH alone turns TLS on without verify',
+      'DOCKER_CERT_PATH alone turns TLS on (and the certificate is checked: TlsSettings)',
       'tcp://remote',
       { DOCKER_CERT_PATH: '/c' },
-      { kind: 'tcp', url: 'tcp://remote', host: 'remote', port: 2376, tls: { certPath: '/c', verify: false } },
+      { kind: 'tcp', url: 'tcp://remote', host: 'remote', port: 2376, tls: { certPath: '/c' } },
     ],
     ['ssh host', 'ssh://build.example', {}, { kind: 'ssh', url: 'ssh://build.example', host: 'build.example', user: undefined, port: undefined }],
     ['ssh user, host and port from DOCKER_HOST', undefined, { DOCKER_HOST: 'ssh://me@10.0.0.5:2222' }, { kind: 'ssh', url: 'ssh://me@10.0.0.5:2222', host: '10.0.0.5', user: 'me', port: 2222 }],
-    ['https implies TLS', 'https://remote', { HOME: '/h' }, { kind: 'tcp', url: 'https://remote', host: 'remote', port: 2376, tls: { certPath: '/h/.docker', verify: false } }],
+    ['https implies TLS', 'https://remote', { HOME: '/h' }, { kind: 'tcp', url: 'https://remote', host: 'remote', port: 2376, tls: { certPath: '/h/.docker' } }],
   ];
   for (const [what, flag, env, expected] of cases) {
     test(what, () => {
@@ -136,6 +136,32 @@ describe('publishedPortHost', () => {
   for (const [what, endpoint, listen, expected] of cases) {
     test(what, () => {
       assert.equal(publishedPortHost(endpoint, listen), expected);
+    });
+  }
+});
+
+describe('insecureEngineWarning', () => {
+  const cases: [string, string, EndpointEnv, boolean][] = [
+    ['plain tcp to another machine', 'tcp://10.1.2.3:2375', {}, true],
+    ['plain tcp to a host name', 'tcp://docker.example', {}, true],
+    ['plain http:// to another machine', 'http://10.1.2.3:2375', {}, true],
+    ['plain tcp to 127.0.0.1', 'tcp://127.0.0.1:2375', {}, false],
+    ['plain tcp to 127.0.0.2', 'tcp://127.0.0.2:2375', {}, false],
+    ['plain tcp to localhost', 'tcp://localhost:2375', {}, false],
+    ['plain tcp to ::1', 'tcp://[::1]:2375', {}, false],
+    ['TLS to another machine', 'tcp://10.1.2.3:2376', { DOCKER_CERT_PATH: '/c' }, false],
+    ['https:// to another machine', 'https://10.1.2.3:2376', { HOME: '/h' }, false],
+    ['the local socket', 'unix:///var/run/docker.sock', {}, false],
+    ['an ssh engine', 'ssh://me@10.1.2.3', {}, false],
+  ];
+  for (const [what, url, env, warns] of cases) {
+    test(`${what}: ${warns ? 'warns' : 'no warning'}`, () => {
+      const w = insecureEngineWarning(resolveEndpoint(url, env));
+      assert.equal(w !== undefined, warns, JSON.stringify(w));
+      if (w) {
+        assert.ok(w.message.includes(url) && w.message.includes('plain tcp'), w.message);
+        assert.match(w.hint, /TLS|ssh:\/\//);
+      }
     });
   }
 });

@@ -85,7 +85,8 @@ export class DockerHttp {
           throw new RuntimeError(`cannot read TLS file ${join(dir, f)} for ${endpoint.url}: ${describeCause(err)}`, { hint });
         }
       };
-      const agent = new https.Agent({ keepAlive: true, ca: read('ca.pem'), cert: read('cert.pem'), key: read('key.pem'), rejectUnauthorized: endpoint.tls.verify });
+      // Always checked against ca.pem, with or without DOCKER_TLS_VERIFY (see TlsSettings).
+      const agent = new https.Agent({ keepAlive: true, ca: read('ca.pem'), cert: read('cert.pem'), key: read('key.pem'), rejectUnauthorized: true });
       return { request: https.request as unknown as typeof http.request, agent, target: { host: endpoint.host, port: endpoint.port } };
     })();
     return this.transport;
@@ -185,6 +186,13 @@ export class DockerHttp {
           ? 'the connection was reset (if the engine uses TLS, set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH)'
           : 'the connection was reset',
     };
+    if (this.endpoint.kind === 'tcp' && this.endpoint.tls && isCertificateError(err)) {
+      const ca = join(this.endpoint.tls.certPath, 'ca.pem');
+      return new EngineUnreachableError(`cannot reach the engine at ${this.endpoint.url}: its TLS certificate does not pass the check against ${ca} (${err.message})`, {
+        hint: `spoon always checks the engine's certificate, with or without DOCKER_TLS_VERIFY: put the CA that issued it (for this host name) in ${ca}`,
+        cause: err,
+      });
+    }
     // Through ssh, what ssh said (host key, auth, no docker there) is the real reason.
     const reason = this.tunnel?.lastError() ?? (err.code && why[err.code]) ?? err.message;
     return new EngineUnreachableError(`cannot reach the engine at ${this.endpoint.url}: ${reason}`, {
@@ -192,6 +200,11 @@ export class DockerHttp {
       cause: err,
     });
   }
+}
+
+/** OpenSSL's verify failures (UNABLE_TO_VERIFY_LEAF_SIGNATURE, CERT_HAS_EXPIRED, ...) and node's name check. */
+function isCertificateError(err: NodeJS.ErrnoException): boolean {
+  return /CERT|SIGNATURE|HOSTNAME_MISMATCH/.test(err.code ?? '');
 }
 
 export function compareVersions(a: string, b: string): number {
