@@ -18,6 +18,8 @@ import { readIfExists, writeAtomic } from '../state/files.js';
 import { acquireLock } from '../state/lock.js';
 import { configuredKeys, memberKeys } from './client-keys.js';
 import { joinEnv } from './join.js';
+import { runEngineCaptured } from './engine-session.js';
+import { HELPER } from '../pairing/env-helper.js';
 import type { Context } from './context.js';
 import { findEnv } from './find-env.js';
 import { LABEL, spoonVersion } from './labels.js';
@@ -190,6 +192,9 @@ async function createEnv(ctx: Context, engine: Engine, name: string, plan: EnvPl
 
       await startOrExplain(engine, id, name);
       ctx.timeline.mark('start');
+      // A snapshot's image carries the accounts of the guests its env had; their keys
+      // are not read here (sshd reads this container's guests only), and the accounts go.
+      if (plan.from && fit.sshd) await runEngineCaptured(engine, id, [HELPER, 'prune'], { user: 'root' });
       const started = await engine.inspectContainer(id);
       if (!started) throw new RuntimeError(`the container of ${name} vanished right after it started`);
       return started;

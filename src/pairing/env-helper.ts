@@ -80,8 +80,9 @@ timer() {
 # owner attach, so guests keep their access when the server starts again.
 apply() {
   s=$1
-  t set-hook -g 'client-attached[77]' "run-shell -b '${HELPER} event join #{client_pid} #{client_user} #{client_readonly} #{client_tty}'"
-  t set-hook -g 'client-detached[77]' "run-shell -b '${HELPER} event leave #{client_pid} #{client_user} #{client_readonly} #{client_tty}'"
+  # hook_client, not client_*: in client-detached, tmux 3.3 expands client_* for another client.
+  t set-hook -g 'client-attached[77]' "run-shell -b '${HELPER} event join #{hook_client}'"
+  t set-hook -g 'client-detached[77]' "run-shell -b '${HELPER} event leave #{hook_client}'"
   # A guest's client that leaves the shared session (C-b ), C-b () is sent back before
   # the next redraw: the hook runs in the server, in the same command queue.
   t set-hook -g 'client-session-changed[77]' "if-shell -F '#{&&:#{m:spoon-guest-*,#{client_user}},#{!=:#{session_name},$s}}' 'switch-client -t =$s'"
@@ -142,16 +143,24 @@ expire) # USER: the timer's end
   t server-access -d "$2" 2> /dev/null
   log expire "\${2#spoon-guest-}" guest ""
   ;;
-event) # join|leave PID USER READONLY TTY: from the tmux hooks
-  key=$RUN/clients/$(echo "$6" | tr / _)
-  if [ "$2" = join ]; then
-    who=$(person "$3" "$4")
-    mkdir -p "$RUN/clients" && echo "$who" > "$key"
+event) # join|leave CLIENT (its tty): from the tmux hooks; who it was is kept from the join
+  ev=$2
+  key=$RUN/clients/$(echo "$3" | tr / _)
+  if [ "$ev" = join ]; then
+    info=$(t display-message -p -c "$3" "#{client_pid} #{client_user} #{client_readonly}") || exit 0
+    set -f
+    # shellcheck disable=SC2086
+    set -- $info
+    line="$(person "$1" "$2")$TAB$(kind "$2")$TAB$(access_word "$3")"
+    mkdir -p "$RUN/clients" && printf '%s\n' "$line" > "$key"
   else
-    who=$(cat "$key" 2> /dev/null || person "$3" "$4")
+    line=$(cat "$key" 2> /dev/null) || exit 0
     rm -f "$key"
   fi
-  log "$2" "$who" "$(kind "$4")" "$(access_word "$5")"
+  IFS="$TAB" read -r who k acc <<END
+$line
+END
+  log "$ev" "$who" "$k" "$acc"
   ;;
 log) # EVENT WHO KIND DETAIL
   shift

@@ -8,13 +8,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import type { Engine } from '../engine/engine.js';
+import type { ContainerInfo, Engine } from '../engine/engine.js';
 import { NoSuchEnvError, RuntimeError, UsageError, describeCause } from '../errors.js';
 import { findEnv } from '../core/find-env.js';
 import type { Context } from '../core/context.js';
 import type { EnvPlan } from '../core/plan.js';
 import { GUEST_USER_PREFIX } from '../core/provision.js';
 import { LABEL } from '../core/labels.js';
+import { callerIdentity } from '../core/client-keys.js';
 import { HELPER } from './env-helper.js';
 import { runEngineCaptured } from '../core/engine-session.js';
 import { parsePublicKey } from '../ssh/keys.js';
@@ -180,7 +181,23 @@ export async function unshare(ctx: Context, name: string, plan: EnvPlan, guest: 
 
 export async function who(ctx: Context, name: string, plan: EnvPlan): Promise<Client[]> {
   const env = await readyEnv(ctx, name, plan, false);
-  const r = await helper(env, env.owner, 'who');
+  return clientsOf(env.engine, env.id, env.owner, env.creator);
+}
+
+/**
+ * Who is attached to a running env, asked without starting or healing it (for stop and
+ * destroy): empty when it is not running, is entered through the engine, or predates
+ * the pairing helper.
+ */
+export async function attachedNow(engine: Engine, container: ContainerInfo): Promise<Client[]> {
+  const owner = container.labels[LABEL.user];
+  if (container.state !== 'running' || container.labels[LABEL.connect] !== 'ssh' || !owner) return [];
+  return clientsOf(engine, container.id, owner, container.labels[LABEL.creator]);
+}
+
+async function clientsOf(engine: Engine, id: string, owner: string, creator: string | undefined): Promise<Client[]> {
+  const r = await runEngineCaptured(engine, id, [HELPER, 'who'], { user: owner });
+  if (r.code !== 0) return [];
   const now = Date.now() / 1000;
   return r.stdout
     .split('\n')
@@ -191,7 +208,7 @@ export async function who(ctx: Context, name: string, plan: EnvPlan): Promise<Cl
       const exp = expires ? Number(expires) : undefined;
       return {
         person,
-        role: guest !== null ? 'guest' : person === env.creator ? 'owner' : 'member',
+        role: guest !== null ? 'guest' : person === creator ? 'owner' : 'member',
         user,
         guest,
         readOnly: readOnly === '1',
@@ -320,4 +337,21 @@ function readGuestKey(file: string): { type: string; blob: string; comment: stri
 
 function lastLine(text: string): string {
   return text.trim().split('\n').pop() ?? '';
+}
+
+/**
+ * The people attached to env NAME other than the caller (by identity), for stop and
+ * destroy to say who they would cut off. Empty when the env is not there or not running.
+ */
+export async function othersAttached(ctx: Context, name: string, prefix: string): Promise<Client[]> {
+  const engine = await ctx.engine();
+  const container = await findEnv(engine, name, prefix);
+  if (!container) return [];
+  const me = callerIdentity(ctx.env.HOME);
+  return (await attachedNow(engine, container)).filter((c) => c.guest !== null || c.person !== me);
+}
+
+/** `alice@laptop (owner), gina (guest, read-only)`. */
+export function describeClients(clients: Client[]): string {
+  return clients.map((c) => `${c.person} (${c.role}${c.readOnly ? ', read-only' : ''})`).join(', ');
 }
