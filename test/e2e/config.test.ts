@@ -6,7 +6,7 @@
  */
 import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { api, containersLabelled, defaultImageTag, inspect, useSandbox } from './harness.js';
 
@@ -78,6 +78,26 @@ describe('configuration files', () => {
     const r = await box.spoon(['exec', name, '--', 'sh', '-c', 'cat ~/.gitconfig ~/docs/notes.txt; stat -c "%U %a" ~/docs/notes.txt ~/docs; echo "$EDITOR"; test -f ~/.bashrc && echo skel-kept'], { cwd: sub });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, '[user]\n\tname = Spoon Tester\nproject notes\ndev 600\ndev 755\nvim\nskel-kept\n');
+  });
+
+  test('copy follows symbolic links, absolute ones too, to what they point at', async () => {
+    // Dotfiles kept elsewhere and linked in by absolute paths, as dotfile managers do.
+    const dir = join(box.dir, 'links');
+    const store = join(box.dir, 'dotfiles');
+    write(join(store, 'gitconfig'), '[user]\n\tname = Linked Tester\n');
+    write(join(store, 'nvim', 'init.vim'), 'set number\n');
+    write(join(dir, '.git', 'HEAD'), '');
+    symlinkSync(join(store, 'gitconfig'), join(dir, 'gitconfig-link'));
+    symlinkSync(join(store, 'nvim'), join(dir, 'nvim-link'));
+    symlinkSync(join(store, 'gitconfig'), join(store, 'nvim', 'abs-inside'));
+    symlinkSync('../gitconfig', join(store, 'nvim', 'rel-inside'));
+    write(join(dir, 'spoon.toml'), 'copy = [{ from = "gitconfig-link", to = "~/.gitconfig" }, { from = "nvim-link", to = "~/.config/nvim" }]\n');
+    const n = box.name('links');
+    await box.up(n, [], { cwd: dir });
+    const r = await box.spoon(['exec', n, '--', 'sh', '-c', 'cd ~ && cat .gitconfig .config/nvim/init.vim .config/nvim/abs-inside .config/nvim/rel-inside && find .gitconfig .config/nvim -type l'], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    const git = '[user]\n\tname = Linked Tester\n';
+    assert.equal(r.stdout, `${git}set number\n${git}${git}`, 'the files themselves, no links');
   });
 
   test('a changed project file is noticed, not applied behind the user\'s back', async () => {
