@@ -374,7 +374,7 @@ async function startOrExplain(engine: Engine, id: string, name: string): Promise
 
 /** This caller's state and pin are not for this container (or are missing). */
 function needsJoin(ctx: Context, name: string, c: ContainerInfo): boolean {
-  if (readIfExists(ctx.paths.knownHosts(name)) === undefined) return true;
+  if (!readIfExists(ctx.paths.knownHosts(name))?.trim()) return true;
   return readEnvState(ctx.paths.envState(name))?.containerId !== c.id;
 }
 
