@@ -40,16 +40,20 @@ const CREATE_FLAGS: FlagDef[] = [
   { key: 'run_on_create', flags: '--run-on-create <cmd>', doc: 'command run once after the env is created; repeatable', repeatable: true },
 ];
 
-/** Flags that shape a session rather than the env. */
+/** Flags for any session in the env, on `up` and `exec`. */
+const SESSION_FLAGS: FlagDef[] = [
+  { key: 'forward_agent', flags: '-A, --forward-agent', doc: 'forward your ssh agent into the env (SSH_AUTH_SOCK=~/.ssh/spoon-agent.sock there)', boolean: true },
+];
+
+/** Flags that shape the attached session, on `up` only. */
 const ATTACH_FLAGS: FlagDef[] = [
   { key: 'forwards', flags: '-L, --forward <port>', doc: 'forward a local port over ssh while attached: 3000 or 8080:80; repeatable', repeatable: true },
-  { key: 'forward_agent', flags: '-A, --forward-agent', doc: 'forward your ssh agent into the env', boolean: true },
   { key: 'shell', flags: '--shell <program>', doc: 'program a new tmux session starts (default: the login shell)' },
   { key: 'command', flags: '--command <cmd>', doc: 'remote command to run instead of attaching to tmux' },
 ];
 
 export function addSettingFlags(cmd: Command, withAttachFlags: boolean): Command {
-  for (const def of withAttachFlags ? [...CREATE_FLAGS, ...ATTACH_FLAGS] : CREATE_FLAGS) {
+  for (const def of [...CREATE_FLAGS, ...SESSION_FLAGS, ...(withAttachFlags ? ATTACH_FLAGS : [])]) {
     if (def.repeatable) cmd.option(def.flags, def.doc, collect);
     else cmd.option(def.flags, def.doc);
   }
@@ -65,7 +69,7 @@ function propertyOf(def: FlagDef): string {
 export function flagLayer(opts: Record<string, unknown>, cwd: string): Layer {
   const values: Record<string, unknown> = {};
   const where: Record<string, string> = {};
-  for (const def of [...CREATE_FLAGS, ...ATTACH_FLAGS]) {
+  for (const def of [...CREATE_FLAGS, ...SESSION_FLAGS, ...ATTACH_FLAGS]) {
     const v = opts[propertyOf(def)];
     if (v === undefined || (Array.isArray(v) && v.length === 0)) continue;
     values[def.key] = v;

@@ -82,9 +82,11 @@ export interface SessionOptions {
 
 const NO_MASTER = ['-o', 'ControlMaster=no', '-o', 'ControlPath=none'];
 
+/** With the agent forwarded, every session (attach, exec) sees it at the stable path (withStableAgent). */
 export function sessionArgs(t: SshTarget, s: SessionOptions): string[] {
   const mux = s.useMaster ? ['-S', t.controlPath, '-o', 'ControlMaster=no'] : NO_MASTER;
-  return [s.tty ? '-t' : '-T', ...mux, ...localForwards(s.forwards), ...connectionOptions(t, s.forwardAgent), `${t.user}@${t.host}`, '--', s.command];
+  const command = s.forwardAgent ? withStableAgent(s.command) : s.command;
+  return [s.tty ? '-t' : '-T', ...mux, ...localForwards(s.forwards), ...connectionOptions(t, s.forwardAgent), `${t.user}@${t.host}`, '--', command];
 }
 
 /** A connection that only holds local forwards (`spoon forward`), until it is ended. */

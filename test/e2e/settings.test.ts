@@ -117,9 +117,15 @@ describe('settings reach the engine and the env', () => {
       const fp = host('ssh-keygen', ['-l', '-f', `${key}.pub`]).stdout.split(' ')[1];
       const without = await box.spoon(['exec', n, '--', 'sh', '-c', 'ssh-add -l; true'], { env: { SSH_AUTH_SOCK: sock } });
       assert.doesNotMatch(without.stdout, new RegExp(fp ?? 'none'), 'not forwarded unless asked');
-      const withAgent = await box.spoon(['exec', n, '--', 'ssh-add', '-l'], { env: { SSH_AUTH_SOCK: sock, SPOON_FORWARD_AGENT: 'true' } });
-      assert.equal(withAgent.code, 0, withAgent.stderr);
-      assert.ok(fp && withAgent.stdout.includes(fp), withAgent.stdout);
+      // Asked for with -A or the setting: every session sees the stable socket, not sshd's per-connection one.
+      const stable = '/home/dev/.ssh/spoon-agent.sock';
+      for (const [args, env] of [[[], { SPOON_FORWARD_AGENT: 'true' }], [['-A'], {}]] as const) {
+        const withAgent = await box.spoon(['exec', ...args, n, '--', 'sh', '-c', 'echo "$SSH_AUTH_SOCK"; ssh-add -l'], { env: { SSH_AUTH_SOCK: sock, ...env } });
+        assert.equal(withAgent.code, 0, withAgent.stderr);
+        const [path, ...keys] = withAgent.stdout.trim().split('\n');
+        assert.equal(path, stable, withAgent.stdout);
+        assert.ok(fp && keys.join('\n').includes(fp), withAgent.stdout);
+      }
     } finally {
       if (pid) process.kill(Number(pid));
     }

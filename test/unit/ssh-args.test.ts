@@ -12,6 +12,7 @@ import {
   sessionArgs,
   shellQuote,
   tmuxAttachCommand,
+  withStableAgent,
   type SshTarget,
 } from '../../src/ssh/args.js';
 
@@ -176,6 +177,15 @@ describe('sessionArgs', () => {
     assert.ok(agent.includes('ForwardAgent=yes'));
     // ssh keeps the first value of an option: nothing may say "no" before or after.
     assert.ok(!agent.includes('ForwardAgent=no') && !agent.includes('IdentityAgent=none'));
+  });
+
+  test('with the agent, the command first points SSH_AUTH_SOCK at the stable socket; without, it is left alone', () => {
+    const command = shellQuote(['ssh-add', '-l']);
+    const agent = sessionArgs(target, { tty: false, useMaster: false, forwards: [], forwardAgent: true, command });
+    assert.equal(agent.at(-1), withStableAgent(command));
+    assert.match(agent.at(-1) ?? '', /export SSH_AUTH_SOCK="\$HOME\/\.ssh\/spoon-agent\.sock"; fi; ssh-add -l$/);
+    const plain = sessionArgs(target, { tty: false, useMaster: false, forwards: [], forwardAgent: false, command });
+    assert.equal(plain.at(-1), command);
   });
 
   test('ends with user@host, -- and the command', () => {

@@ -8,7 +8,7 @@ import { parseSnapshotRef, validateName } from '../../core/names.js';
 import { planEnv, workdirOf, type EnvPlan } from '../../core/plan.js';
 import { findEnv } from '../../core/find-env.js';
 import { hasCreationSettings } from '../../config/layers.js';
-import { inFolder, tmuxAttachCommand, withStableAgent } from '../../ssh/args.js';
+import { inFolder, tmuxAttachCommand } from '../../ssh/args.js';
 import { RuntimeError, UsageError } from '../../errors.js';
 import { resolveSettings, type Settings } from '../settings.js';
 import { recreateConsent } from '../prompt.js';
@@ -44,8 +44,7 @@ export async function upCommand(ctx: Context, name: string, flags: UpFlags): Pro
     (useTmux
       ? tmuxAttachCommand(options.session, { shell: options.shell, cwd: workdirOf(plan), ...(conn.kind === 'ssh' ? { socket: TMUX_SOCKET, helper: HELPER } : {}) })
       : inFolder(workdirOf(plan), LOGIN_SHELL));
-  const agent = options.forward_agent && conn.kind === 'ssh';
-  return runCommand(ctx, conn, { command: agent ? withStableAgent(command) : command, tty: true, forwards: options.forwards, forwardAgent: options.forward_agent });
+  return runCommand(ctx, conn, { command, tty: true, forwards: options.forwards, forwardAgent: options.forward_agent });
 }
 
 /**
