@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { acquireLock } from '../../src/state/lock.js';
+import { acquireLock, processStartTime, startTimeFromStat } from '../../src/state/lock.js';
 import { RuntimeError } from '../../src/errors.js';
 
 let dir = '';
@@ -85,6 +85,48 @@ describe('acquireLock', () => {
     lock.release();
   });
 
+  test('records the holder\'s start time (field 22 of /proc/PID/stat) between its pid and its token', async () => {
+    const path = lockPath();
+    const lock = await acquireLock(path, 'env s', 1000);
+    const [pid, start, token] = readFileSync(path, 'utf8').split(' ');
+    assert.equal(pid, String(process.pid));
+    assert.equal(start, readFileSync('/proc/self/stat', 'utf8').split(') ')[1]?.split(' ')[19]);
+    assert.match(token ?? '', /^[0-9a-f]{16}$/);
+    lock.release();
+  });
+
+  test('a lock whose pid is alive but was reused by a later process (another start time) is taken over at once', async () => {
+    const path = lockPath();
+    const other = spawn('sleep', ['30']);
+    try {
+      const pid = other.pid ?? 0;
+      const start = processStartTime(pid);
+      assert.ok(start, 'the start time of a live process is readable');
+      plant(path, `${pid} ${Number(start) - 1} deadbeef`);
+      let waits = 0;
+      const lock = await acquireLock(path, 'env r', 5000, () => waits++);
+      assert.equal(waits, 0);
+      assert.equal(holder(path), String(process.pid));
+      lock.release();
+    } finally {
+      other.kill();
+    }
+  });
+
+  test('a lock whose pid is alive with the start time it recorded is held', async () => {
+    const path = lockPath();
+    const other = spawn('sleep', ['30']);
+    try {
+      const pid = other.pid ?? 0;
+      const content = `${pid} ${processStartTime(pid)} deadbeef`;
+      plant(path, content);
+      await assert.rejects(acquireLock(path, 'env h', 200), (err) => assertTimeout(err, 'env h'));
+      assert.equal(readFileSync(path, 'utf8'), content);
+    } finally {
+      other.kill();
+    }
+  });
+
   test('a lock file with garbage in it is taken over', async () => {
     const path = lockPath();
     plant(path, 'not a pid');
@@ -135,5 +177,17 @@ describe('acquireLock', () => {
       assert.equal(lines[i + 1], `out ${inPid}`, `no one else got in while ${inPid} held the lock:\n${lines.join('\n')}`);
     }
     assert.equal(existsSync(path), false);
+  });
+});
+
+describe('startTimeFromStat', () => {
+  test('reads field 22, counting after the command name, which may hold spaces and parentheses', () => {
+    const rest = 'S 1 1 1 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 1 0 123456 1000 10 18446744073709551615';
+    assert.equal(startTimeFromStat(`42 (node) ${rest}`), '123456');
+    assert.equal(startTimeFromStat(`42 (a) (b c) ${rest}`), '123456');
+  });
+  test('undefined when the line is not a stat line', () => {
+    assert.equal(startTimeFromStat(''), undefined);
+    assert.equal(startTimeFromStat('42 (short) S 1'), undefined);
   });
 });
