@@ -16,7 +16,7 @@ export function buildProgram(setExit: ExitSink): Command {
     .description('Disposable, shareable development environments in a container, one command away.')
     .usage('[options] NAME | COMMAND ...')
     .version(spoonVersion, '-V, --version', 'print the version')
-    .option('--engine <url>', 'engine endpoint: unix:///path.sock or tcp://host:port (default: $DOCKER_HOST or the local socket)')
+    .option('--engine <url>', 'engine endpoint: unix:///path.sock, tcp://host:port or ssh://[user@]host[:port] (default: $DOCKER_HOST or the local socket)')
     .addOption(new Option('--url <url>', "docker-spoon's name for --engine").hideHelp())
     .option('--config <file>', 'read this TOML config file after the user and project files')
     .option('-v, --verbose', 'print phase timings')

@@ -20,6 +20,7 @@ describe('creation flags and CLI surface', () => {
   test('--help works on every command and lists its flags', async () => {
     const expectations: [string[], RegExp][] = [
       [['--help'], /Commands:[\s\S]*destroy\|rm/],
+      [['--help'], /--engine <url>\s+engine\s+endpoint:\s+unix:\/\/\/path\.sock,\s+tcp:\/\/host:port\s+or\s+ssh:\/\/\[user@\]host\[:port\]/],
       [['up', '--help'], /--no-attach[\s\S]*--publish[\s\S]*--forward/],
       [['exec', '--help'], /NAME \[--\] CMD/],
       [['list', '--help'], /--json/],
