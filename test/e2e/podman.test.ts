@@ -6,7 +6,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Sandbox, apiAt, engineExec, type Inspect } from './harness.js';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Sandbox, apiAt, engineExec, host, type Inspect } from './harness.js';
 import { DockerEngine } from '../../src/engine/docker/docker-engine.js';
 import { ContainerNameConflict } from '../../src/engine/engine.js';
 
@@ -85,6 +87,20 @@ describe('lifecycle on Podman', () => {
     const piped = await spoon(['exec', name, '--', 'sh', '-c', 'tr a-z A-Z; exit 7'], 'hello stdin\n');
     assert.equal(piped.stdout, 'HELLO STDIN\n');
     assert.equal(piped.code, 7);
+  });
+
+  test('a second person (own HOME and state) joins the env: their keys through Podman\'s exec, the same pin', async () => {
+    const bobHome = join(box.dir, 'bob', 'home');
+    const bobState = join(box.dir, 'bob', 'state');
+    mkdirSync(join(bobHome, '.ssh'), { recursive: true });
+    const kg = host('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'bob@desk', '-f', join(bobHome, '.ssh', 'id_ed25519')]);
+    assert.equal(kg.code, 0, kg.stderr);
+    assert.equal(existsSync(join(bobState, 'spoon')), false, "bob's spoon state does not exist yet");
+    const r = await box.spoon(['--engine', ENGINE, 'exec', name, '--', 'sh', '-c', 'echo $SPOON_WHO'], { env: { HOME: bobHome, XDG_STATE_HOME: bobState } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'bob@desk\n');
+    const pin = (state: string) => readFileSync(join(state, 'spoon', 'envs', name, 'known_hosts'), 'utf8');
+    assert.equal(pin(bobState), pin(box.stateHome), "bob pinned the env's host key, as its maker did");
   });
 
   test('list --json shows it running with its ssh port', async () => {
