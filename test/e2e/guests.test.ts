@@ -47,8 +47,8 @@ interface Client {
 /** Shared by the tests below, which run in order. */
 const shares: Record<string, Share> = {};
 
-function newPane(session: string, cmd: string): void {
-  const r = tmux('-f', '/dev/null', 'new-session', '-d', '-s', session, '-x', '150', '-y', '40', cmd);
+function newPane(session: string, cmd: string, size: [number, number] = [150, 40]): void {
+  const r = tmux('-f', '/dev/null', 'new-session', '-d', '-s', session, '-x', String(size[0]), '-y', String(size[1]), cmd);
   assert.equal(r.code, 0, r.stderr);
 }
 
@@ -80,11 +80,35 @@ function run(cmd: string, args: string[], timeoutMs: number): RunResult & { sign
 }
 
 /** Connects the guest's ssh -t in host tmux pane GUEST; the pane prints ssh-ended=STATUS when ssh ends. */
-function guestAttaches(guest: string): void {
+function guestAttaches(guest: string, size?: [number, number]): void {
   const s = shares[guest];
   assert.ok(s, `${guest} was shared`);
   const argv = ['ssh', '-t', ...ssh(guest, s)];
-  newPane(guest, `${argv.map(q).join(' ')}; echo "ssh-ended=$?"; sleep 120`);
+  newPane(guest, `${argv.map(q).join(' ')}; echo "ssh-ended=$?"; sleep 120`, size);
+}
+
+/** The owner's `spoon NAME` in host pane CLIENT. */
+function ownerAttaches(client: string): void {
+  const env = box.env();
+  newPane(client, `env XDG_STATE_HOME=${q(env.XDG_STATE_HOME ?? '')} HOME=${q(env.HOME ?? '')} ${q(process.execPath)} ${q(SPOON)} ${name}; echo spoon-ended=$?; sleep 120`);
+}
+
+/** The env's tmux server, asked as its owner: one line per client, `FORMAT` expanded. */
+async function envClients(format: string): Promise<string[]> {
+  const r = await box.spoon(['exec', name, '--', 'tmux', '-S', '/run/spoon/tmux.sock', 'list-clients', '-F', format]);
+  assert.equal(r.code, 0, r.stderr);
+  return r.stdout.split('\n').filter(Boolean);
+}
+
+/** Runs CMD in the env as unix user USER through the Engine API; its exit code. */
+async function execAs(user: string, cmd: string[]): Promise<number> {
+  const made = await api<{ Id: string }>('POST', `/containers/spoon-${name}/exec`, { Cmd: cmd, User: user, AttachStdout: true, AttachStderr: true });
+  assert.equal(made.status, 201);
+  await api('POST', `/exec/${made.body?.Id}/start`, { Detach: false });
+  return waitFor(`exec as ${user} to end`, async () => {
+    const r = await api<{ Running: boolean; ExitCode: number }>('GET', `/exec/${made.body?.Id}/json`);
+    return r.body && !r.body.Running ? r.body.ExitCode : undefined;
+  });
 }
 
 async function share(guest: string, extra: string[] = []): Promise<Share> {
@@ -127,8 +151,7 @@ const errorLines = (stderr: string) => stderr.split('\n').filter((l) => l.starts
 describe('pairing guests', () => {
   test('the owner attaches; share --json and text mode say how a guest connects', async () => {
     await box.up(name);
-    const env = box.env();
-    newPane('owner', `env XDG_STATE_HOME=${q(env.XDG_STATE_HOME ?? '')} HOME=${q(env.HOME ?? '')} ${q(process.execPath)} ${q(SPOON)} ${name}; sleep 120`);
+    ownerAttaches('owner');
     await waitFor('the owner to be attached to the env tmux session', sees('owner', '[pair]'));
 
     for (const g of ['alice', 'bob', 'carol']) keyFor(g);
@@ -213,10 +236,78 @@ describe('pairing guests', () => {
     const text = await box.spoon(['who', name]);
     assert.equal(text.code, 0, text.stderr);
     const lines = text.stdout.split('\n');
-    assert.ok(lines.some((l) => /(^|\s)dev(\s|$)/.test(l) && l.includes('read-write')), text.stdout);
-    assert.ok(lines.some((l) => l.includes('spoon-guest-alice') && l.includes('read-only')), text.stdout);
-    assert.ok(lines.some((l) => l.includes('spoon-guest-bob') && l.includes('read-write')), text.stdout);
+    assert.ok(lines.some((l) => /\sowner\s+read-write/.test(l)), text.stdout);
+    assert.ok(lines.some((l) => /^alice\s+guest\s+read-only/.test(l)), text.stdout);
+    assert.ok(lines.some((l) => /^bob\s+guest\s+read-write/.test(l)), text.stdout);
     assert.equal(lines.filter((l) => /read-(only|write)/.test(l)).length, 3, text.stdout);
+  });
+
+  test('a read-only guest stays in the shared session: C-b ) and C-b ( do not take her elsewhere', async () => {
+    const other = await box.spoon(['exec', name, '--', 'tmux', '-S', '/run/spoon/tmux.sock', 'new-session', '-d', '-s', 'private', 'echo PRIVATE-SESSION-TEXT; sleep 600']);
+    assert.equal(other.code, 0, other.stderr);
+    try {
+      for (const key of [')', '(', ')']) {
+        tmux('send-keys', '-t', 'alice:0.0', 'C-b', key);
+        // The key was handled: a marker the owner prints afterwards reaches alice's screen.
+        const mark = `mark-${key === ')' ? 'next' : 'prev'}-${Math.random().toString(36).slice(2, 8)}`;
+        tmux('send-keys', '-t', 'owner:0.0', `echo ${mark}`, 'Enter');
+        await waitFor(`alice to see ${mark} in the shared session`, sees('alice', mark), 15_000);
+        assert.ok(!screen('alice').includes('PRIVATE-SESSION-TEXT'), `alice saw the owner's other session:\n${screen('alice')}`);
+      }
+      const sessions = await envClients('#{client_user} #{session_name}');
+      assert.ok(sessions.includes('spoon-guest-alice pair'), sessions.join('\n'));
+    } finally {
+      await box.spoon(['exec', name, '--', 'tmux', '-S', '/run/spoon/tmux.sock', 'kill-session', '-t', 'private']);
+    }
+  });
+
+  test("a guest's smaller terminal never shrinks the owner's window", async () => {
+    const [before] = await envClients('#{window_width}x#{window_height}');
+    keyFor('dana');
+    // Read-write, and typing: tmux sizes the window to the client with the latest activity.
+    await share('dana');
+    guestAttaches('dana', [60, 15]);
+    await waitFor('dana to see the session', sees('dana', '[pair]'), 30_000);
+    tmux('send-keys', '-t', 'dana:0.0', 'echo dana-typed-$((5*5))', 'Enter');
+    await waitFor("the owner to see dana's command run", sees('owner', 'dana-typed-25'), 15_000);
+    const flags = await envClients('#{client_user} #{client_flags}');
+    assert.ok(flags.some((l) => l.startsWith('spoon-guest-dana ') && l.includes('ignore-size')), flags.join('\n'));
+    const sizes = await envClients('#{window_width}x#{window_height}');
+    assert.ok(sizes.every((s) => s === before), `the window was ${before}, now ${sizes.join(', ')}`);
+    assert.equal(before, '150x39', 'the owner pane is 150x40, less the status line');
+    const r = await box.spoon(['unshare', name, 'dana']);
+    assert.equal(r.code, 0, r.stderr);
+  });
+
+  test("share again updates a guest; --read-only / --read-write change an attached guest's role at once", async () => {
+    const again = await box.spoon(['share', name, '--key', join(box.dir, 'bob.pub'), '--as', 'bob', '--json']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal((JSON.parse(again.stdout) as { action: string; readOnly: boolean }).action, 'updated');
+    const [ttyBefore] = (await envClients('#{client_user} #{client_tty}')).filter((l) => l.startsWith('spoon-guest-bob '));
+
+    const ro = await box.spoon(['share', name, '--as', 'bob', '--read-only']);
+    assert.equal(ro.code, 0, ro.stderr);
+    assert.match(ro.stderr, /guest bob is now read-only/);
+    const flags = await envClients('#{client_user} #{client_tty} #{client_readonly}');
+    assert.ok(flags.includes(`${ttyBefore} 1`), `bob's same client (no reconnect) is read-only now: ${flags.join('; ')}`);
+    tmux('send-keys', '-t', 'bob:0.0', 'touch /tmp/bob-while-read-only', 'Enter');
+    tmux('send-keys', '-t', 'owner:0.0', 'echo after-bob-tried', 'Enter');
+    await waitFor('bob to see the owner type after him', sees('bob', 'after-bob-tried'), 15_000);
+    assert.equal(await existsInEnv('/tmp/bob-while-read-only'), false, 'a read-only guest typed a command that ran');
+
+    const rw = await box.spoon(['share', name, '--as', 'bob', '--read-write']);
+    assert.equal(rw.code, 0, rw.stderr);
+    assert.match(rw.stderr, /can do everything that user can/, 'says plainly what read-write means');
+    tmux('send-keys', '-t', 'bob:0.0', 'C-u', 'touch /tmp/bob-read-write-again; echo bob-rw-$((3*3))', 'Enter');
+    await waitFor("the owner to see bob's command run", sees('owner', 'bob-rw-9'), 15_000);
+    assert.equal(await existsInEnv('/tmp/bob-read-write-again'), true);
+
+    const unknown = await box.spoon(['share', name, '--as', 'nobody', '--read-only']);
+    assert.equal(unknown.code, 1, unknown.stderr);
+    assert.match(unknown.stderr, /^spoon: no guest named 'nobody' shares /m);
+    const noRole = await box.spoon(['share', name, '--as', 'bob']);
+    assert.equal(noRole.code, 2, noRole.stderr);
+    assert.match(noRole.stderr, /^spoon: --key: /m);
   });
 
   test('a guest key runs no command, forwards no port, and has no sftp', async () => {
@@ -284,7 +375,8 @@ describe('pairing guests', () => {
     const cases: { args: string[]; code: number; names?: string }[] = [
       { args: ['share', name, '--key', missing, '--as', 'dave'], code: 2, names: missing },
       { args: ['share', name, '--key', notKey, '--as', 'dave'], code: 2, names: notKey },
-      { args: ['share', name, '--key', join(box.dir, 'bob.pub'), '--as', 'bob'], code: 2, names: 'bob' },
+      { args: ['share', name, '--key', join(box.dir, 'bob.pub'), '--as', 'bob', '--for', '5x'], code: 2, names: '--for' },
+      { args: ['share', name, '--key', join(box.dir, 'bob.pub'), '--as', 'bob', '--read-only', '--read-write'], code: 2, names: '--read-only' },
       { args: ['share', name, '--key', join(box.dir, 'carol.pub'), '--as', 'Bad Name'], code: 2 },
       { args: ['unshare', name, 'nobody-here'], code: 1, names: 'nobody-here' },
     ];
@@ -297,7 +389,61 @@ describe('pairing guests', () => {
       if (c.names) assert.ok(lines[0]?.includes(c.names), `the error names ${c.names}: ${what}`);
     }
     const clients = await who();
-    assert.ok(clients.find((c) => c.guest === 'bob' && !c.readOnly), `the clash left bob as he was: ${JSON.stringify(clients)}`);
+    assert.ok(clients.find((c) => c.guest === 'bob' && !c.readOnly), `bad input left bob as he was: ${JSON.stringify(clients)}`);
+  });
+
+  test('a timed guest is detached when the time is up and cannot log in again; who shows the time left', async () => {
+    keyFor('erin');
+    const erin = await share('erin', ['--read-only', '--for', '12s']);
+    assert.ok((erin as Share & { expiresAt: string | null }).expiresAt, 'share says when the access ends');
+    guestAttaches('erin');
+    await waitFor('erin to see the session', sees('erin', '[pair]'), 30_000);
+    const listed = (await who()).find((c) => c.guest === 'erin') as (Client & { secondsLeft: number | null }) | undefined;
+    assert.ok(listed, 'erin is attached');
+    assert.ok(listed.secondsLeft !== null && listed.secondsLeft > 0 && listed.secondsLeft <= 12, `time left: ${listed.secondsLeft}`);
+
+    await waitFor("erin's ssh to end when her time is up", sees('erin', 'ssh-ended='), 60_000);
+    const again = run('ssh', [...ssh('erin', erin), 'true'], 20_000);
+    assert.notEqual(again.code, 0, again.stderr);
+    assert.match(again.stderr, /Permission denied/);
+    assert.ok((await who()).every((c) => c.guest !== 'erin'));
+  });
+
+  test('guests keep their access when the owner\'s tmux server starts again (spoon restart)', async () => {
+    const r = await box.spoon(['restart', name]);
+    assert.equal(r.code, 0, r.stderr);
+    await waitFor("bob's ssh to end with the restart", sees('bob', 'ssh-ended='), 30_000);
+    ownerAttaches('owner2');
+    await waitFor('the owner to be attached again', sees('owner2', '[pair]'), 30_000);
+    // The engine may publish ssh on another host port after a restart: bob is told the new one.
+    const listed = await box.spoon(['list', '--json']);
+    const env = (JSON.parse(listed.stdout) as { name: string; ssh: { port: number } | null }[]).find((e) => e.name === name);
+    assert.ok(env?.ssh && shares.bob);
+    shares.bob = { ...shares.bob, port: env.ssh.port };
+    tmux('kill-session', '-t', 'bob');
+    guestAttaches('bob');
+    await waitFor('bob to be let in again', sees('bob', '[pair]'), 30_000);
+    tmux('send-keys', '-t', 'bob:0.0', 'echo bob-after-restart-$((4*4))', 'Enter');
+    await waitFor('bob, still read-write, to run a command', sees('owner2', 'bob-after-restart-16'), 15_000);
+  });
+
+  test('the audit log has every share, join, leave, role change, unshare and expiry; guests cannot write it or the socket folder', async () => {
+    const r = await box.spoon(['who', name, '--log', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const log = JSON.parse(r.stdout) as { time: string; event: string; who: string; kind: string; detail: string }[];
+    const has = (event: string, who: string) => log.some((e) => e.event === event && e.who === who);
+    for (const [event, who] of [['share', 'alice'], ['join', 'alice'], ['leave', 'alice'], ['unshare', 'alice'], ['role', 'bob'], ['share', 'erin'], ['expire', 'erin']] as const) {
+      assert.ok(has(event, who), `${event} ${who} in the log:\n${r.stdout}`);
+    }
+    assert.ok(log.every((e) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(e.time)), 'UTC times');
+    assert.ok(log.some((e) => e.event === 'role' && e.who === 'bob' && e.detail.startsWith('read-only')));
+    const text = await box.spoon(['who', name, '--log']);
+    assert.match(text.stdout, /^TIME \(UTC\)\s+EVENT\s+WHO/m);
+
+    assert.notEqual(await execAs('spoon-guest-bob', ['sh', '-c', 'echo forged >> /home/dev/.local/state/spoon/audit.log']), 0, 'a guest wrote the audit log');
+    assert.notEqual(await execAs('spoon-guest-bob', ['touch', '/run/spoon/guest-file']), 0, "a guest made a file in the owner's socket folder");
+    const owner = await box.spoon(['exec', name, '--', 'stat', '-c', '%U %a', '/run/spoon']);
+    assert.equal(owner.stdout.trim(), 'dev 755');
   });
 });
 
