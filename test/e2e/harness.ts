@@ -184,8 +184,8 @@ export async function volumeExists(name: string): Promise<boolean> {
 }
 
 /** Runs a host program to completion (ssh, ssh-keyscan, tmux). */
-export function host(cmd: string, args: string[], input?: string): RunResult {
-  const r = spawnSync(cmd, args, { input, encoding: 'utf8', timeout: 60_000 });
+export function host(cmd: string, args: string[], input?: string, env?: Record<string, string | undefined>): RunResult {
+  const r = spawnSync(cmd, args, { input, encoding: 'utf8', timeout: 60_000, ...(env ? { env } : {}) });
   return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 

@@ -86,6 +86,18 @@ describe('team pairing: every engine user joins', () => {
     assert.equal(rejoined.stdout, before, 'a second join adds no key line');
   });
 
+  test('a third person joins with plain ssh through ssh-config, from a brand-new state dir', async () => {
+    const carol = person('carol', 'carol@tablet');
+    const cfg = await as(carol, ['ssh-config', name]);
+    assert.equal(cfg.code, 0, cfg.stderr);
+    const file = join(box.dir, 'carol', 'ssh_config');
+    writeFileSync(file, cfg.stdout);
+    const r = host('ssh', ['-F', file, `spoon-${name}`, 'echo "$SPOON_WHO"'], undefined, box.env(carol.env));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'carol@tablet\n');
+    assert.equal(pinOf(carol), pinOf(alice));
+  });
+
   test('both attach to one tmux session, see each other type, and who names them', async () => {
     attachIn('alice', alice);
     await waitFor('alice to be attached', () => (screen('alice').includes('[pair]') ? true : undefined));

@@ -6,6 +6,7 @@ import { planEnv } from '../../core/plan.js';
 import { validateName } from '../../core/names.js';
 import { NoSuchEnvError } from '../../errors.js';
 import { writeAtomic } from '../../state/files.js';
+import { ensureClientKey } from '../../core/client-keys.js';
 import { shellQuote } from '../../ssh/args.js';
 import { resolveSettings } from '../settings.js';
 
@@ -13,6 +14,9 @@ export async function sshConfigCommand(ctx: Context, name: string | undefined, f
   if (name !== undefined) validateName(name);
   const entries = await sshConfigEntries(ctx, name);
   if (name !== undefined && entries.length === 0) throw new NoSuchEnvError(name);
+  // ssh reads IdentityFile when it starts, before the proxy joins the env (authorizes the
+  // key and pins the host key through the engine): the key must be there already.
+  ensureClientKey(ctx.paths);
   // The same node and spoon that run now, and the same engine, whatever PATH says later.
   const engineFlag = flags.engine ?? flags.url;
   const base = [process.execPath, process.argv[1] ?? 'spoon', ...(typeof engineFlag === 'string' ? ['--engine', engineFlag] : [])];
