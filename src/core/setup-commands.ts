@@ -43,7 +43,7 @@ export async function runSetupCommands(ctx: Context, name: string, plan: EnvPlan
     } else if (!(await engine.pathExists(ready.container.id, SETUP_DONE))) {
       // No cache for an unfinished env: every connect comes this way and says so.
       forgetEnvState(ctx.paths.envState(name));
-      ctx.report.warn(`the setup commands did not finish when ${name} was created`, `look around with \`spoon exec ${name} -- ...\`, or recreate it: spoon destroy ${name} && spoon up ${name}`);
+      ctx.report.warn(`the setup commands did not finish when ${name} was created`, `look around with \`spoon exec ${name} -- ...\`; run what is missing there by hand`);
     }
   }
   if (ready.started && startGroups.length > 0) await runGroups(ctx, name, startGroups, run, inWorkdir);

@@ -2,9 +2,11 @@
  * Pairing guests (SPEC "Pairing"): someone without engine access joins the env's
  * tmux session with their own key. Enforced in the container, never by trusting
  * the guest's client: each guest is a unix user whose key is bound to a forced
- * `tmux attach` with `restrict,pty` (no other command, forwarding, agent, X11 or
- * sftp), and the owner's tmux server admits them with `server-access`, read-only
- * (`-r`: their keystrokes are refused by the server) unless asked otherwise.
+ * attach (the env helper's guest-attach, with `restrict,pty` and, for a timed guest,
+ * sshd's own `expiry-time`: no other command, forwarding, agent, X11 or sftp), and the
+ * owner's tmux server admits them with `server-access`, read-only (`-r`: the server
+ * refuses their keystrokes) or read-write; a role change applies to attached clients at
+ * once. Also `who` (everyone attached, by identity) and the env's audit log.
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -43,6 +45,8 @@ export interface ShareResult {
   command: string;
   knownHosts: string;
   user: string;
+  /** The env's own user, whose session the guest joins. */
+  owner: string;
   host: string;
   port: number;
   readOnly: boolean;
@@ -128,6 +132,7 @@ export async function share(ctx: Context, name: string, plan: EnvPlan, req: Shar
     command,
     knownHosts,
     user,
+    owner: env.owner,
     host: env.host,
     port: env.port,
     readOnly: access === 'ro',
@@ -160,6 +165,7 @@ async function changeRole(ctx: Context, name: string, plan: EnvPlan, req: ShareR
     command,
     knownHosts,
     user,
+    owner: env.owner,
     host: env.host,
     port: env.port,
     readOnly: req.access === 'ro',

@@ -38,7 +38,7 @@ export async function shareCommand(ctx: Context, name: string, flags: Record<str
   const role = result.readOnly ? 'read-only' : 'read-write';
   const until = result.expiresAt ? `, until ${result.expiresAt.replace(/\.\d+Z$/, 'Z')}` : '';
   if (!result.readOnly) {
-    ctx.report.warn(`a read-write guest types into the session as ${name}'s user: they can do everything that user can, sudo included in spoon's default image`, 'to let them only watch: --read-only');
+    ctx.report.warn(`a read-write guest types into the session as the env's user (${result.owner}): they can do everything that user can, sudo included in spoon's default image`, 'to let them only watch: --read-only');
   }
   if (result.action === 'role') {
     ctx.report.info(`guest ${result.guest} is now ${role} in ${name}${until}; their attached clients changed at once`);

@@ -61,7 +61,7 @@ async function planFromSnapshot(ctx: Context, name: string, from: string, settin
   const { findSnapshot } = await import('../../core/snapshot.js');
   const snap = await findSnapshot(engine, ref);
   if (await findEnv(engine, name, settings.options.prefix)) {
-    throw new RuntimeError(`${name} already exists; --from only creates a new env`, { hint: `choose another name, or \`spoon destroy ${name} --volumes\` first` });
+    throw new RuntimeError(`${name} already exists; --from only creates a new env`, { hint: 'choose another name for the new env' });
   }
   return { ...planEnv({ ...settings.options, image: snap.imageRef, builddir: undefined }, undefined), from: ref };
 }
