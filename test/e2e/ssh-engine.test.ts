@@ -91,3 +91,24 @@ describe('ssh:// engines', () => {
     assert.match(r.stderr, /invalid engine URL 'ssh:\/\/host\/some\/path'/);
   });
 });
+
+describe('ssh:// engines: joining', () => {
+  const name = box.name('sshjoin');
+
+  test('a second person (own HOME and state) joins an env made through the engine host: keys through the engine, the same pin', async () => {
+    const up = await box.spoon(['up', name, '-N', '--label', box.label], { env: sshEnv });
+    assert.equal(up.code, 0, up.stderr);
+    const bobHome = join(box.dir, 'bob', 'home');
+    const bobState = join(box.dir, 'bob', 'state');
+    mkdirSync(join(bobHome, '.ssh'), { recursive: true });
+    const kg = host('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'bob@desk', '-f', join(bobHome, '.ssh', 'id_ed25519')]);
+    assert.equal(kg.code, 0, kg.stderr);
+    const r = await box.spoon(['exec', name, '--', 'sh', '-c', 'echo $SPOON_WHO'], { env: { ...sshEnv, HOME: bobHome, XDG_STATE_HOME: bobState } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'bob@desk\n');
+    const pin = (state: string) => readFileSync(join(state, 'spoon', 'envs', name, 'known_hosts'), 'utf8');
+    assert.equal(pin(bobState), pin(box.stateHome), "bob pinned the env's host key, as its maker did");
+    const gone = await box.spoon(['destroy', name, '-f', '--volumes'], { env: sshEnv });
+    assert.equal(gone.code, 0, gone.stderr);
+  });
+});
