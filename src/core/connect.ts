@@ -6,7 +6,7 @@
  */
 import { SSH_BINARY, masterAlive, runAttached, runCaptured, startMaster } from '../ssh/spawn.js';
 import { masterControlArgs, masterArgs, sessionArgs, shellQuote, type Forward, type SshTarget } from '../ssh/args.js';
-import { sshEngineArgs } from '../engine/endpoint.js';
+import { sshEngineArgv } from '../engine/endpoint.js';
 import { hostAlias } from '../ssh/known-hosts.js';
 import { readEnvState, type EnvState } from '../state/env-state.js';
 import { ensureDir } from '../state/files.js';
@@ -36,7 +36,7 @@ export function sshTarget(ctx: Context, name: string, state: EnvState): SshTarge
     knownHostsFile: ctx.paths.knownHosts(name),
     controlPath: ctx.paths.controlPath(name, state.containerId),
     // With an ssh engine the env's sshd listens on that host: go there through ssh.
-    proxyCommand: ctx.endpoint.kind === 'ssh' ? shellQuote([SSH_BINARY, ...sshEngineArgs(ctx.endpoint), '-W', '%h:%p']) : undefined,
+    proxyCommand: ctx.endpoint.kind === 'ssh' ? shellQuote([SSH_BINARY, ...sshEngineArgv(ctx.endpoint, { options: ['-W', '%h:%p'] })]) : undefined,
   };
 }
 

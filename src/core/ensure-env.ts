@@ -194,7 +194,10 @@ async function createEnv(ctx: Context, engine: Engine, name: string, plan: EnvPl
       ctx.timeline.mark('start');
       // A snapshot's image carries the accounts of the guests its env had; their keys
       // are not read here (sshd reads this container's guests only), and the accounts go.
-      if (plan.from && fit.sshd) await runEngineCaptured(engine, id, [HELPER, 'prune'], { user: 'root' });
+      if (plan.from && fit.sshd) {
+        const pruned = await runEngineCaptured(engine, id, [HELPER, 'prune'], { user: 'root' });
+        if (pruned.code !== 0) ctx.report.warn(`could not remove the guest accounts ${name}'s snapshot carried: ${pruned.stderr.trim().split('\n').pop() ?? ''}`, 'they cannot log in (this env reads no guest keys of theirs); `spoon unshare` removes each');
+      }
       const started = await engine.inspectContainer(id);
       if (!started) throw new RuntimeError(`the container of ${name} vanished right after it started`);
       return started;

@@ -154,15 +154,6 @@ export function sshEngineArgv(endpoint: Extract<EngineEndpoint, { kind: 'ssh' }>
   return [...sshEngineOptions(endpoint), ...(call.options ?? []), '--', endpoint.host, ...(call.command ?? [])];
 }
 
-/**
- * @deprecated Ends with the host and no `--`, for core/connect.ts, which appends
- * `-W %h:%p` after it; use sshEngineArgv(endpoint, { options: ['-W', '%h:%p'] }).
- * Safe meanwhile only because parseEngineUrl refuses a host or user starting with '-'.
- */
-export function sshEngineArgs(endpoint: Extract<EngineEndpoint, { kind: 'ssh' }>): string[] {
-  return [...sshEngineOptions(endpoint), endpoint.host];
-}
-
 function sshEngineOptions(endpoint: Extract<EngineEndpoint, { kind: 'ssh' }>): string[] {
   return ['-o', 'BatchMode=yes', ...(endpoint.port ? ['-p', String(endpoint.port)] : []), ...(endpoint.user ? ['-l', endpoint.user] : [])];
 }

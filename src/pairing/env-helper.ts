@@ -206,6 +206,9 @@ remove-guest) # USER (as root): no key, no processes, no account
   true
   ;;
 prune) # (as root) accounts of guests this container did not share (a snapshot's), and expired ones
+  for d in ${GUESTS_ROOT}/*; do
+    [ -d "$d" ] && [ "$d" != "$GUESTS" ] && rm -rf "$d"
+  done
   for u in $(cut -d: -f1 /etc/passwd | grep '^spoon-guest-'); do
     exp=$(field "$u" expires)
     if [ ! -f "$GUESTS/$u" ] || { [ -n "$exp" ] && [ "$exp" -le "$(now)" ]; }; then

@@ -230,8 +230,8 @@ describe('engine endpoints and reporting', () => {
       assert.equal(bad.code, 1);
       const now = (JSON.parse(bad.stdout) as { name: string; ok: boolean; detail: string; fix?: string }[]).find((c) => c.name === `env ${name}`);
       assert.equal(now?.ok, false);
-      assert.match(now?.detail ?? '', /host key does not match the one spoon pinned/);
-      assert.match(now?.fix ?? '', /spoon destroy .* && spoon up/);
+      assert.match(now?.detail ?? '', /host key is not the one spoon pinned .*made again/);
+      assert.match(now?.fix ?? '', new RegExp(`^spoon ${name} pins its new key, read through the engine$`));
     } finally {
       writeFileSync(file, good);
     }

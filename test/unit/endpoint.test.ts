@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_ENGINE_URL, insecureEngineWarning, parseEngineUrl, publishedPortHost, resolveEndpoint, sshEngineArgs, sshEngineArgv, type EngineEndpoint, type EndpointEnv } from '../../src/engine/endpoint.js';
+import { DEFAULT_ENGINE_URL, insecureEngineWarning, parseEngineUrl, publishedPortHost, resolveEndpoint, sshEngineArgv, type EngineEndpoint, type EndpointEnv } from '../../src/engine/endpoint.js';
 import { UsageError } from '../../src/errors.js';
 
 function assertUsageError(fn: () => unknown, parts: string[]): void {
@@ -106,17 +106,6 @@ describe('sshEngineArgv', () => {
   test('puts extra options before -- and the remote command after the host', () => {
     assert.deepEqual(sshEngineArgv(e, { options: ['-W', '10.0.0.2:32768'] }), ['-o', 'BatchMode=yes', '-p', '2222', '-l', 'me', '-W', '10.0.0.2:32768', '--', 'h']);
     assert.deepEqual(sshEngineArgv(e, { command: ['docker', 'system', 'dial-stdio'] }), ['-o', 'BatchMode=yes', '-p', '2222', '-l', 'me', '--', 'h', 'docker', 'system', 'dial-stdio']);
-  });
-});
-
-describe('sshEngineArgs', () => {
-  test('reaches the engine host with the user\'s ssh setup, never prompting', () => {
-    const e = resolveEndpoint('ssh://me@h:2222', {});
-    assert.ok(e.kind === 'ssh');
-    assert.deepEqual(sshEngineArgs(e), ['-o', 'BatchMode=yes', '-p', '2222', '-l', 'me', 'h']);
-    const plain = resolveEndpoint('ssh://h', {});
-    assert.ok(plain.kind === 'ssh');
-    assert.deepEqual(sshEngineArgs(plain), ['-o', 'BatchMode=yes', 'h']);
   });
 });
 

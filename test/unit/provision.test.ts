@@ -101,8 +101,18 @@ describe('provisioningFiles', () => {
     for (const f of files) assert.equal(f.mode & 0o022, 0, f.path);
     assert.deepEqual(
       dirs.map((d) => d.path),
-      [SPOON_DIR, `${SPOON_DIR}/authorized_keys`],
+      [SPOON_DIR, `${SPOON_DIR}/authorized_keys`, `${SPOON_DIR}/guests`, `${SPOON_DIR}/guests/c0ffee42`],
     );
+    for (const d of dirs) assert.equal(d.mode & 0o022, 0, d.path);
+  });
+
+  test('the pairing helper is root-owned and executable, and names the owner', () => {
+    const helper = files.find((f) => f.path === '/etc/spoon/pair');
+    assert.ok(helper);
+    assert.equal(helper.mode, 0o755);
+    assert.equal(helper.uid ?? 0, 0);
+    assert.ok(String(helper.content).startsWith('#!/bin/sh\n'));
+    assert.equal(files.find((f) => f.path === '/etc/spoon/owner')?.content, 'dev\n');
   });
 
   test('the sshd config names the user given', () => {
