@@ -124,13 +124,17 @@ export async function share(ctx: Context, name: string, plan: EnvPlan, req: Shar
     throw new RuntimeError(`could not let guest '${guest}' into the tmux session of ${name}: ${lastLine(granted.stderr)}`);
   }
 
-  const knownHosts = (readIfExists(ctx.paths.knownHosts(name)) ?? '').trim();
-  const command = shellQuote(['ssh', '-t', '-p', String(env.port), '-o', `HostKeyAlias=${hostAlias(name)}`, '-o', 'StrictHostKeyChecking=yes', `${user}@${env.host}`]);
+  return shareResult(ctx, name, env, guest, existing ? 'updated' : 'added', access, expires);
+}
+
+/** What share tells the caller: how the guest connects (the one ssh command, the pin), and their access. */
+function shareResult(ctx: Context, name: string, env: Ready, guest: string, action: ShareResult['action'], access: Access, expires: number | undefined): ShareResult {
+  const user = GUEST_USER_PREFIX + guest;
   return {
     guest,
-    action: existing ? 'updated' : 'added',
-    command,
-    knownHosts,
+    action,
+    command: shellQuote(['ssh', '-t', '-p', String(env.port), '-o', `HostKeyAlias=${hostAlias(name)}`, '-o', 'StrictHostKeyChecking=yes', `${user}@${env.host}`]),
+    knownHosts: (readIfExists(ctx.paths.knownHosts(name)) ?? '').trim(),
     user,
     owner: env.owner,
     host: env.host,
@@ -157,20 +161,7 @@ async function changeRole(ctx: Context, name: string, plan: EnvPlan, req: ShareR
   const detail = describeAccess(req.access, record?.expires);
   // No tmux server (nobody attached): the new role applies when the owner next attaches.
   await run(env, ['sh', '-c', '"$0" role "$1" "$2" 2>/dev/null; "$0" log role "$3" guest "$4"', HELPER, user, req.access, guest, detail], env.owner);
-  const knownHosts = (readIfExists(ctx.paths.knownHosts(name)) ?? '').trim();
-  const command = shellQuote(['ssh', '-t', '-p', String(env.port), '-o', `HostKeyAlias=${hostAlias(name)}`, '-o', 'StrictHostKeyChecking=yes', `${user}@${env.host}`]);
-  return {
-    guest,
-    action: 'role',
-    command,
-    knownHosts,
-    user,
-    owner: env.owner,
-    host: env.host,
-    port: env.port,
-    readOnly: req.access === 'ro',
-    expiresAt: record?.expires === undefined ? null : new Date(record.expires * 1000).toISOString(),
-  };
+  return shareResult(ctx, name, env, guest, 'role', req.access, record?.expires);
 }
 
 export async function unshare(ctx: Context, name: string, plan: EnvPlan, guest: string): Promise<void> {
