@@ -70,7 +70,8 @@ timer() {
     [ "\${exp:-}" = "$2" ] && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && return 0
     [ -n "$pid" ] && kill "$pid" 2>/dev/null
   fi
-  left=$(( $2 - $(now) ))
+  # One second past the end: sshd's expiry-time still admits a login within that second.
+  left=$(( $2 + 1 - $(now) ))
   [ "$left" -lt 0 ] && left=0
   setsid sh -c 'sleep "$1"; exec ${HELPER} expire "$2"' timer "$left" "$1" < /dev/null > /dev/null 2>&1 &
   echo "$! $2" > "$f"
@@ -125,6 +126,11 @@ grant) # SESSION: make the session and apply access (after share, as the owner)
   ;;
 guest-attach) # SESSION: a guest's forced command; the role is read at each login
   u=$(id -un)
+  exp=$(field "$u" expires)
+  if [ ! -f "$GUESTS/$u" ] || { [ -n "$exp" ] && [ "$exp" -le "$(now)" ]; }; then
+    echo "spoon: your access to this env has ended" >&2
+    exit 1
+  fi
   flags=ignore-size
   [ "$(field "$u" access)" = rw ] || flags=ignore-size,read-only
   exec tmux -S "$SOCK" attach-session -f "$flags" -t "=$2"

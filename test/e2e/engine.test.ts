@@ -126,6 +126,15 @@ describe('engine endpoints and reporting', () => {
     assert.equal(ports.code, 0, ports.stderr);
     assert.match(ports.stdout, /^22\/tcp \(ssh\) -> 127\.0\.0\.1:\d+$/m);
 
+    // A second person (own HOME and spoon state) joins the env through the TLS engine.
+    const bobHome = join(box.dir, 'bob-home');
+    mkdirSync(join(bobHome, '.ssh'), { recursive: true });
+    assert.equal(host('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'bob@tls', '-f', join(bobHome, '.ssh', 'id_ed25519')]).code, 0);
+    const bob = { ...tls, HOME: bobHome, XDG_STATE_HOME: join(box.dir, 'bob-state') };
+    const joined = await box.spoon(['exec', name, '--', 'sh', '-c', 'echo "$SPOON_WHO"'], { env: bob });
+    assert.equal(joined.code, 0, joined.stderr);
+    assert.equal(joined.stdout, 'bob@tls\n');
+
     // Without the TLS settings the relay refuses the plain-HTTP talk: a clean runtime error.
     const plain = await box.spoon(['ports', name], { env: { DOCKER_HOST: tlsUrl } });
     assert.equal(plain.code, 1);
