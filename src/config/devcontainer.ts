@@ -36,6 +36,9 @@ export interface LifecycleStep {
 /** Outer: run in order; inner: run in parallel (the object form). A string or array form is `[[step]]`; no command is `[]`. */
 export type LifecycleCommand = LifecycleStep[][];
 
+export const USER_ENV_PROBES = ['none', 'loginShell', 'interactiveShell', 'loginInteractiveShell'] as const;
+export type UserEnvProbe = (typeof USER_ENV_PROBES)[number];
+
 export interface DevcontainerBuild {
   /** Absolute path of the Dockerfile. */
   dockerfile: string;
@@ -56,6 +59,8 @@ export interface Devcontainer {
   layer: Layer;
   build: DevcontainerBuild | undefined;
   remoteEnv: Record<string, string>;
+  /** How the user's shell env is probed for exec and lifecycle commands; undefined: not set (the devcontainers CLI's default, loginInteractiveShell). */
+  userEnvProbe?: UserEnvProbe | undefined;
   containerUser: string | undefined;
   capAdd: string[];
   securityOpt: string[];
@@ -103,7 +108,6 @@ const IGNORED = new Set([
   'shutdownAction',
   'overrideCommand',
   'updateRemoteUserUID',
-  'userEnvProbe',
   'waitFor',
   'overrideFeatureInstallOrder',
   'secrets',
@@ -128,6 +132,7 @@ const HANDLED = new Set([
   'mounts',
   'containerEnv',
   'remoteEnv',
+  'userEnvProbe',
   'remoteUser',
   'containerUser',
   'privileged',
@@ -240,7 +245,8 @@ class Loader {
 
     const containerEnv = prop('containerEnv');
     if (containerEnv) this.put('env', 'map', this.strMap(containerEnv.value, 'containerEnv', false), this.site(containerEnv));
-    const remoteEnv = prop('remoteEnv') ? this.strMap(prop('remoteEnv')!.value, 'remoteEnv', true) : {};
+    const remoteEnv = prop('remoteEnv') ? this.remoteEnv(prop('remoteEnv')!) : {};
+    const userEnvProbe = this.userEnvProbe(prop('userEnvProbe'));
 
     const remoteUser = prop('remoteUser');
     if (remoteUser) {
@@ -301,6 +307,7 @@ class Loader {
       layer: { kind: 'devcontainer', origin: file, baseDir: this.dir, where, values: this.values },
       build,
       remoteEnv,
+      ...(userEnvProbe ? { userEnvProbe } : {}),
       containerUser,
       capAdd: [...new Set(capAdd)],
       securityOpt: [...new Set(securityOpt)],
@@ -319,6 +326,22 @@ class Loader {
     const ids = this.props(this.object(p.value, 'features')).map((f) => f.name);
     if (ids.length === 0) return;
     this.fail(p.key, 'features', `features are not supported: ${ids.join(', ')}`, "install what they provide in a Dockerfile (build.dockerfile) instead: spoon does not run devcontainer features");
+  }
+
+  /** Sessions set them with the shell (src/core/session-env.ts): a name the shell cannot set is an error, not a silent loss. */
+  private remoteEnv(p: Prop): Record<string, string> {
+    const env = this.strMap(p.value, 'remoteEnv', true);
+    for (const q of this.props(p.value)) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(q.name)) this.fail(q.key, `remoteEnv.${q.name}`, 'not a valid environment variable name (letters, digits and _, not starting with a digit)');
+    }
+    return env;
+  }
+
+  private userEnvProbe(p: Prop | undefined): UserEnvProbe | undefined {
+    if (!p) return undefined;
+    const value = this.str(p.value, 'userEnvProbe');
+    if (!(USER_ENV_PROBES as readonly string[]).includes(value)) this.fail(p.value, 'userEnvProbe', `'${value}' is not one of ${USER_ENV_PROBES.join(', ')}`);
+    return value as UserEnvProbe;
   }
 
   private workspaceMountValue: { source: string; target: string } | undefined;
@@ -719,6 +742,8 @@ class Loader {
         case 'devcontainerId':
           return (this.devcontainerId ??= devcontainerId(this.labels()));
         case 'containerEnv':
+          // In remoteEnv it is the session's variable, read in the container (src/core/session-env.ts).
+          if (path.startsWith('remoteEnv.') && /^[A-Za-z_][A-Za-z0-9_]*$/.test(args[0] ?? '')) return whole;
           this.warnings.push(`${path}: ${whole} cannot be known on the host; left as is`);
           return whole;
         default:

@@ -17,6 +17,7 @@ import type { Context } from './context.js';
 import { planHash, type EnvPlan } from './plan.js';
 import type { ConfirmRecreate } from './heal.js';
 import { SshdUnavailableError } from './wait-sshd.js';
+import { withSessionEnv } from './session-env.js';
 
 export interface ConnectRequest {
   plan: EnvPlan;
@@ -107,13 +108,17 @@ export interface SessionRequest {
   tty: boolean;
   forwards: Forward[];
   forwardAgent: boolean;
+  /** The command starts login shells itself (the attach): the user env probe is skipped, remoteEnv still applies. */
+  login?: boolean;
 }
 
 /**
  * Runs one command line in the env with the terminal handed over; resolves with its
  * status. Through the engine there are no forwards or agent: those need sshd.
  */
-export async function runCommand(ctx: Context, conn: Connection, s: SessionRequest): Promise<number> {
+export async function runCommand(ctx: Context, conn: Connection, request: SessionRequest): Promise<number> {
+  // Every command line, over ssh or through the engine, reads the env's session environment first.
+  const s = { ...request, command: withSessionEnv(request.command, !request.login) };
   if (conn.kind === 'ssh') return runSession(ctx, conn.target, s);
   if (s.forwards.length || s.forwardAgent) ctx.report.warn('port forwards and agent forwarding need sshd in the image; going on without them');
   const { runEngineSession, withTerm } = await import('./engine-session.js');

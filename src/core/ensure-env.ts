@@ -24,7 +24,8 @@ import type { Context } from './context.js';
 import { findEnv } from './find-env.js';
 import { LABEL, spoonVersion } from './labels.js';
 import { containerName, hostnameFor, persistVolumeName } from './names.js';
-import { encodePlan, planHash, type EnvPlan } from './plan.js';
+import { encodePlan, planHash, userEnvProbeOf, type EnvPlan } from './plan.js';
+import { sessionEnvFile } from './session-env.js';
 import { containerPath, copyEntries } from './copy-files.js';
 import { ENTRYPOINT, KEEPALIVE_ENTRYPOINT, PROVISIONED, SSHD_BINARY, TMUX_PATHS, findPasswdEntry, isProvisionedFor, provisionedMarker, provisioningFiles } from './provision.js';
 import { stoppedError, waitForSshd } from './wait-sshd.js';
@@ -159,14 +160,17 @@ async function createEnv(ctx: Context, engine: Engine, name: string, plan: EnvPl
       await checkpoint(ctx, 'create:created');
 
       const fit = await imageFit(ctx, engine, id, image, options.user);
+      // remoteEnv and userEnvProbe, exact, for every session on either path (session-env.ts says why a file).
+      const sessionEnv = sessionEnvFile({ env: options.env, remoteEnv: plan.devcontainer?.remoteEnv ?? {}, probe: userEnvProbeOf(plan) });
       let files: FileEntry[];
       let dirs: DirEntry[];
       if (fit.sshd) {
-        const sessionEnv = { ...options.env, ...(plan.devcontainer?.remoteEnv ?? {}) };
-        const own = provisioningFiles({ containerId: id, user: options.user, env: sessionEnv, hostPrivateKey: hostKey.privateKey, hostPublicKey: hostKey.publicKey, authorizedKeys });
+        // sshd's SetEnv too, for ssh clients other than spoon's (ssh-config): as near as sshd_config allows (no newlines).
+        const setEnv = { ...options.env, ...(plan.devcontainer?.remoteEnv ?? {}) };
+        const own = provisioningFiles({ containerId: id, user: options.user, env: setEnv, hostPrivateKey: hostKey.privateKey, hostPublicKey: hostKey.publicKey, authorizedKeys });
         const copied = options.copy.length ? copyEntries(options.copy, fit.user ? { ...fit.user, home } : await ownerOf(engine, id, options.user, home)) : { dirs: [], files: [] };
         dirs = [...copied.dirs, ...own.dirs];
-        files = [...copied.files, ...own.files];
+        files = [...copied.files, sessionEnv, ...own.files];
       } else {
         // No sshd: made again to be entered through the engine's exec (SPEC), as the
         // configured user when the image has one, else as the image's own user.
@@ -181,7 +185,7 @@ async function createEnv(ctx: Context, engine: Engine, name: string, plan: EnvPl
         id = await createContainer(engine, containerSpec(name, cname, image, plan, hash, { kind: 'exec', user, tmux: fit.tmux, home: owner.home }, members.identity));
         const copied = options.copy.length ? copyEntries(options.copy, owner) : { dirs: [], files: [] };
         dirs = copied.dirs;
-        files = [...copied.files, provisionedMarker(id)];
+        files = [...copied.files, sessionEnv, provisionedMarker(id)];
       }
       // One upload, the provisioning marker last.
       await engine.putFiles(id, dirs, files);

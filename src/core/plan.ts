@@ -6,7 +6,7 @@
 import { join, resolve } from 'node:path';
 import { configHash } from '../config/layers.js';
 import type { EnvOptions } from '../config/schema.js';
-import type { Devcontainer } from '../config/devcontainer.js';
+import type { Devcontainer, UserEnvProbe } from '../config/devcontainer.js';
 import type { ImageSource } from '../images/ensure-image.js';
 
 export interface EnvPlan {
@@ -34,7 +34,7 @@ function imageSource(o: EnvOptions, dc: Devcontainer | undefined): ImageSource {
 export function planHash(plan: EnvPlan): string {
   const dc = plan.devcontainer;
   const extra = dc
-    ? { build: dc.build ?? null, capAdd: dc.capAdd, securityOpt: dc.securityOpt, init: dc.init, remoteEnv: dc.remoteEnv, lifecycle: dc.lifecycle, workspaceMount: dc.workspaceMount ?? null }
+    ? { build: dc.build ?? null, capAdd: dc.capAdd, securityOpt: dc.securityOpt, init: dc.init, remoteEnv: dc.remoteEnv, ...(dc.userEnvProbe ? { userEnvProbe: dc.userEnvProbe } : {}), lifecycle: dc.lifecycle, workspaceMount: dc.workspaceMount ?? null }
     : undefined;
   return configHash(plan.options, extra);
 }
@@ -57,6 +57,11 @@ export function decodePlan(label: string | undefined, expectedHash: string | und
   } catch {
     return undefined;
   }
+}
+
+/** userEnvProbe as sessions apply it: devcontainer.json's, else the devcontainers CLI's default there; spoon's own config probes nothing. */
+export function userEnvProbeOf(plan: EnvPlan): UserEnvProbe {
+  return plan.devcontainer ? (plan.devcontainer.userEnvProbe ?? 'loginInteractiveShell') : 'none';
 }
 
 /** The folder sessions start in: the devcontainer's workspace, else the home. */

@@ -802,10 +802,24 @@ describe('variables', () => {
     assert.equal((load(json({ image: 'y', containerEnv: { ID: '${devcontainerId}' } })).dc.layer.values.env as Record<string, string>).ID === id, false);
   });
 
-  test('${containerEnv:X} is left as is, with a warning', () => {
-    const { dc } = load(json({ image: 'x', remoteEnv: { PATH: '${containerEnv:PATH}:/opt/bin' } }));
+  test('${containerEnv:X} in remoteEnv is kept for sessions to read in the container; elsewhere left as is, with a warning', () => {
+    const { dc } = load(json({ image: 'x', remoteEnv: { PATH: '${containerEnv:PATH}:/opt/bin' }, containerEnv: { B: '${containerEnv:A}' } }));
     assert.deepEqual(dc.remoteEnv, { PATH: '${containerEnv:PATH}:/opt/bin' });
-    assert.deepEqual(dc.warnings, ['remoteEnv.PATH: ${containerEnv:PATH} cannot be known on the host; left as is']);
+    assert.deepEqual(dc.warnings, ['containerEnv.B: ${containerEnv:A} cannot be known on the host; left as is']);
+  });
+
+  test('userEnvProbe: one of the four values; unset means the devcontainers CLI default', () => {
+    for (const value of ['none', 'loginShell', 'interactiveShell', 'loginInteractiveShell']) {
+      assert.equal(load(json({ image: 'x', userEnvProbe: value })).dc.userEnvProbe, value);
+    }
+    assert.equal(load(json({ image: 'x' })).dc.userEnvProbe, undefined);
+    const { message, file } = loadError(json({ image: 'x', userEnvProbe: 'login' }));
+    assert.equal(message, `${file}:3:19: userEnvProbe: 'login' is not one of none, loginShell, interactiveShell, loginInteractiveShell`);
+  });
+
+  test('a remoteEnv name a shell cannot set is an error at the name', () => {
+    const { message, file } = loadError(json({ image: 'x', remoteEnv: { 'MY-VAR': '1' } }));
+    assert.match(message, new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3:17: remoteEnv\\.MY-VAR: not a valid environment variable name`));
   });
 
   test('an unknown variable is an error at the variable', () => {

@@ -44,7 +44,7 @@ export async function upCommand(ctx: Context, name: string, flags: UpFlags): Pro
     (useTmux
       ? tmuxAttachCommand(options.session, { shell: options.shell, cwd: workdirOf(plan), ...(conn.kind === 'ssh' ? { socket: TMUX_SOCKET, helper: HELPER } : {}) })
       : inFolder(workdirOf(plan), LOGIN_SHELL));
-  return runCommand(ctx, conn, { command, tty: true, forwards: options.forwards, forwardAgent: options.forward_agent });
+  return runCommand(ctx, conn, { command, tty: true, forwards: options.forwards, forwardAgent: options.forward_agent, login: options.command === undefined });
 }
 
 /**
