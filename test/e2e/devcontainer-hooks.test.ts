@@ -96,9 +96,14 @@ describe('devcontainer.json lifecycle hooks', () => {
     assert.deepEqual(hostLines().slice(5), [`init ${dir} absent`]);
   });
 
-  test('on an attach, what follows waitFor goes on in the background; a failure there is told at the next connect', async () => {
-    const name = box.name('wait');
-    const dir = await project('wait', {
+  for (const [kind, image] of [
+    ['sshd', undefined],
+    ['no sshd: through the engine', 'debian:bookworm'],
+  ] as const) {
+  test(`on an attach, what follows waitFor goes on in the background; a failure there is told at the next connect (${kind})`, async () => {
+    const name = box.name(image ? 'waitx' : 'wait');
+    const dir = await project(image ? 'waitx' : 'wait', {
+      ...(image ? { image } : {}),
       waitFor: 'onCreateCommand',
       onCreateCommand: mark('onCreate'),
       postCreateCommand: `sleep 3; ${mark('postCreate')}; exit 3`,
@@ -123,6 +128,7 @@ describe('devcontainer.json lifecycle hooks', () => {
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stderr, /postCreateCommand failed in the background in \S+ with exit status 3/);
   });
+  }
 
   test('`up -N` waits for every command, whatever waitFor says', async () => {
     const name = box.name('waitall');
