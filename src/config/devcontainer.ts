@@ -39,6 +39,28 @@ export type LifecycleCommand = LifecycleStep[][];
 export const USER_ENV_PROBES = ['none', 'loginShell', 'interactiveShell', 'loginInteractiveShell'] as const;
 export type UserEnvProbe = (typeof USER_ENV_PROBES)[number];
 
+/** The lifecycle commands, in the order the devcontainers CLI runs them. */
+export interface Lifecycle {
+  /** On the host, in the project folder, before spoon creates or starts the env. */
+  initialize: LifecycleCommand;
+  onCreate: LifecycleCommand;
+  updateContent: LifecycleCommand;
+  postCreate: LifecycleCommand;
+  postStart: LifecycleCommand;
+  postAttach: LifecycleCommand;
+}
+
+/** The lifecycle command `waitFor` names: spoon attaches once it has finished (devcontainers' default: updateContentCommand). */
+export type WaitFor = 'initializeCommand' | 'onCreateCommand' | 'updateContentCommand' | 'postCreateCommand' | 'postStartCommand';
+const WAIT_FOR: readonly WaitFor[] = ['initializeCommand', 'onCreateCommand', 'updateContentCommand', 'postCreateCommand', 'postStartCommand'];
+
+/** `hostRequirements` spoon checks against the engine before it creates an env; each with where it was set. */
+export interface HostRequirements {
+  cpus?: { count: number; where: string };
+  /** Bytes. */
+  memory?: { bytes: number; text: string; where: string };
+}
+
 export interface DevcontainerBuild {
   /** Absolute path of the Dockerfile. */
   dockerfile: string;
@@ -67,7 +89,9 @@ export interface Devcontainer {
   init: boolean;
   /** A bind mount of the project; undefined when `workspaceMount` is "" (no workspace mount). */
   workspaceMount: { source: string; target: string } | undefined;
-  lifecycle: { onCreate: LifecycleCommand; postCreate: LifecycleCommand; postStart: LifecycleCommand };
+  lifecycle: Lifecycle;
+  waitFor: WaitFor;
+  hostRequirements: HostRequirements;
   /** One line each, starting with the property they are about. */
   warnings: string[];
   /** The devcontainers CLI's identifying labels. */
@@ -102,21 +126,16 @@ export function loadDevcontainer(path: string, opts: LoadDevcontainerOptions): D
 const IGNORED = new Set([
   '$schema',
   'name',
-  'hostRequirements',
   'portsAttributes',
   'otherPortsAttributes',
-  'shutdownAction',
   'overrideCommand',
   'updateRemoteUserUID',
-  'waitFor',
   'overrideFeatureInstallOrder',
   'secrets',
   // The pre-`customizations` home of VS Code's settings and extensions.
   'extensions',
   'settings',
 ]);
-
-const NOT_RUN = ['initializeCommand', 'updateContentCommand', 'postAttachCommand'];
 
 const HANDLED = new Set([
   'image',
@@ -143,8 +162,13 @@ const HANDLED = new Set([
   'onCreateCommand',
   'postCreateCommand',
   'postStartCommand',
+  'initializeCommand',
+  'updateContentCommand',
+  'postAttachCommand',
+  'waitFor',
+  'hostRequirements',
+  'shutdownAction',
   'customizations',
-  ...NOT_RUN,
 ]);
 
 const SUPPORTED_RUN_ARGS = '--cpus --memory --dns -e -v --privileged --cap-add --security-opt --init';
@@ -274,12 +298,17 @@ class Loader {
       if (extra.init !== undefined) init = extra.init;
     }
 
-    const lifecycle = {
+    const lifecycle: Lifecycle = {
+      initialize: this.lifecycle(prop('initializeCommand')),
       onCreate: this.lifecycle(prop('onCreateCommand')),
+      updateContent: this.lifecycle(prop('updateContentCommand')),
       postCreate: this.lifecycle(prop('postCreateCommand')),
       postStart: this.lifecycle(prop('postStartCommand')),
+      postAttach: this.lifecycle(prop('postAttachCommand')),
     };
-    for (const name of NOT_RUN) if (prop(name)) this.warnings.push(`${name}: not run by spoon`);
+    const waitFor = this.waitFor(prop('waitFor'));
+    const hostRequirements = this.hostRequirements(prop('hostRequirements'));
+    this.shutdownAction(prop('shutdownAction'));
 
     for (const p of props.values()) {
       if (!HANDLED.has(p.name) && !IGNORED.has(p.name)) this.warnings.push(`unknown property '${p.name}' ignored`);
@@ -314,6 +343,8 @@ class Loader {
       init,
       workspaceMount,
       lifecycle,
+      waitFor,
+      hostRequirements,
       warnings: [...new Set(this.warnings)],
       labels: this.labels(),
     };
@@ -602,6 +633,60 @@ class Loader {
     return steps.length === 0 ? [] : [steps];
   }
 
+  private waitFor(p: Prop | undefined): WaitFor {
+    if (!p) return 'updateContentCommand';
+    const value = this.str(p.value, 'waitFor');
+    if (!(WAIT_FOR as readonly string[]).includes(value)) this.fail(p.value, 'waitFor', `'${value}' is not a lifecycle command spoon can wait for (expected one of ${WAIT_FOR.join(', ')})`);
+    return value as WaitFor;
+  }
+
+  /**
+   * cpus and memory are checked against the engine when an env is created. storage is
+   * checked for its form only: the Engine API does not say how much disk is free. A
+   * required GPU is a warning: spoon gives containers no GPUs.
+   */
+  private hostRequirements(p: Prop | undefined): HostRequirements {
+    const out: HostRequirements = {};
+    if (!p) return out;
+    for (const entry of this.props(this.object(p.value, 'hostRequirements'))) {
+      const path = `hostRequirements.${entry.name}`;
+      const node = entry.value;
+      const where = this.loc(entry.key.offset);
+      switch (entry.name) {
+        case 'cpus': {
+          if (node.type !== 'number' || !Number.isInteger(node.value) || (node.value as number) < 1) this.fail(node, path, `expected a whole number of CPUs (at least 1), got ${this.show(node)}`);
+          out.cpus = { count: node.value as number, where };
+          break;
+        }
+        case 'memory':
+        case 'storage': {
+          const text = this.str(node, path, 'a size such as "8gb"');
+          const bytes = parseRequirementSize(text);
+          if (bytes === undefined) this.fail(node, path, `invalid size '${text}': expected a number with tb, gb, mb or kb, such as "8gb"`);
+          if (entry.name === 'memory') out.memory = { bytes, text, where };
+          break;
+        }
+        case 'gpu':
+          if (node.type === 'boolean' || node.type === 'object' || (node.type === 'string' && node.value === 'optional')) {
+            if (node.value !== false && node.value !== 'optional') this.warnings.push(`${path}: spoon gives containers no GPUs; the env is made without one`);
+          } else this.fail(node, path, `expected true, false, "optional" or an object, got ${this.show(node)}`);
+          break;
+        default:
+          this.warnings.push(`${path}: unknown host requirement ignored`);
+      }
+    }
+    return out;
+  }
+
+  /** The devcontainers CLI leaves this to editors; spoon leaves envs running when you detach (tmux keeps your session, a partner may still be in it). */
+  private shutdownAction(p: Prop | undefined): void {
+    if (!p) return;
+    const value = this.str(p.value, 'shutdownAction');
+    if (value === 'stopContainer') this.warnings.push(`shutdownAction: spoon leaves the env running when you detach (its tmux session and partners stay); \`spoon stop NAME\` stops it`);
+    else if (value === 'stopCompose') this.fail(p.value, 'shutdownAction', "'stopCompose' is for Docker Compose projects, which spoon does not support");
+    else if (value !== 'none') this.fail(p.value, 'shutdownAction', `expected none or stopContainer, got '${value}'`);
+  }
+
   private command(node: Node, path: string, expected: string): string | string[] {
     if (node.type === 'string') return this.str(node, path);
     if (node.type === 'array') return this.strArray(node, path);
@@ -785,6 +870,14 @@ function isDir(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** `hostRequirements` sizes as the devcontainers CLI reads them: a whole number, optionally tb/gb/mb/kb in powers of 1024. */
+export function parseRequirementSize(text: string): number | undefined {
+  const m = /^(\d+)\s*([tgmk]b)?$/i.exec(text.trim());
+  if (!m) return undefined;
+  const unit = { t: 2 ** 40, g: 2 ** 30, m: 2 ** 20, k: 2 ** 10 }[(m[2]?.[0]?.toLowerCase() ?? '') as 't' | 'g' | 'm' | 'k'] ?? 1;
+  return Number(m[1]) * unit;
 }
 
 function looksLikePath(source: string): boolean {

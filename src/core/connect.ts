@@ -25,6 +25,13 @@ export interface ConnectRequest {
   confirmRecreate?: ConfirmRecreate;
   /** A creation setting was configured (file, env var, flag): worth comparing with the env's. */
   explicitSettings: boolean;
+  /**
+   * `spoon up`/`spoon NAME`: devcontainer.json's initializeCommand runs every time, as on
+   * `devcontainer up`; otherwise (`exec`, ...) only before this call creates or starts the env.
+   */
+  initializeAlways?: boolean;
+  /** A terminal attaches next: postAttachCommand runs, and what comes after waitFor may go on in the background. */
+  attach?: boolean;
 }
 
 export function sshTarget(ctx: Context, name: string, state: EnvState): SshTarget {
@@ -46,6 +53,8 @@ export type Connection = { kind: 'ssh'; target: SshTarget } | { kind: 'exec'; co
 
 /** Returns a connection to the env, creating/starting it when needed. */
 export async function connect(ctx: Context, name: string, req: ConnectRequest): Promise<Connection> {
+  const initialize = req.plan.devcontainer?.lifecycle.initialize.length ? (await import('./setup-commands.js')).runInitializeCommand : undefined;
+  if (initialize && req.initializeAlways) await initialize(ctx, req.plan);
   const cached = readEnvState(ctx.paths.envState(name), (path) => ctx.report.warn(`${path} was damaged; spoon rebuilds it from the engine`));
   // The cache serves only the settings it was written under; anything else asks the engine.
   const usable = cached && cached.engineUrl === ctx.endpoint.url && (!req.explicitSettings || cached.configHash === planHash(req.plan));
@@ -54,15 +63,30 @@ export async function connect(ctx: Context, name: string, req: ConnectRequest): 
     const failure = await ensureMaster(ctx, name, target);
     if (failure === undefined) {
       ctx.timeline.mark('connect (cached)');
-      return { kind: 'ssh', target };
+      const connection: Connection = { kind: 'ssh', target };
+      if (req.attach && req.plan.devcontainer?.lifecycle.postAttach.length) {
+        const { runAttachCommands } = await import('./setup-commands.js');
+        await runAttachCommands(ctx, name, req.plan, setupRunner(ctx, connection));
+      }
+      return connection;
     }
     ctx.report.verbose(`cached connection to ${name} failed (${failure.split('\n')[0]}); asking the engine`);
   }
 
+  let initialized = false;
   // Loaded only off the fast path: creating and provisioning is most of spoon's code.
   const { ensureEnv } = await import('./ensure-env.js');
   const attempt = async (plan: EnvPlan) => {
-    const ready = await ensureEnv(ctx, name, plan, { explicitSettings: req.explicitSettings });
+    // Once per spoon command, also when healing makes the env again.
+    const beforeStart =
+      initialize && !req.initializeAlways
+        ? async () => {
+            if (initialized) return;
+            await initialize(ctx, plan);
+            initialized = true;
+          }
+        : undefined;
+    const ready = await ensureEnv(ctx, name, plan, { explicitSettings: req.explicitSettings, ...(beforeStart ? { beforeStart } : {}) });
     if (ready.access.kind !== 'ssh') {
       return { plan, ready, connection: { kind: 'exec', containerId: ready.container.id, user: ready.access.user, tmux: ready.access.tmux } as Connection };
     }
@@ -81,8 +105,12 @@ export async function connect(ctx: Context, name: string, req: ConnectRequest): 
   const { withHealing } = await import('./heal.js');
   const { plan, ready, connection } = await withHealing(ctx, name, req.plan, req.confirmRecreate, () => closeMaster(ctx, name), attempt);
   const { runSetupCommands } = await import('./setup-commands.js');
-  await runSetupCommands(ctx, name, plan, ready, (command) => runCommand(ctx, connection, { command, tty: false, forwards: [], forwardAgent: false }));
+  await runSetupCommands(ctx, name, plan, ready, setupRunner(ctx, connection), { attach: req.attach ?? false });
   return connection;
+}
+
+function setupRunner(ctx: Context, connection: Connection): (command: string) => Promise<number> {
+  return (command) => runCommand(ctx, connection, { command, tty: false, forwards: [], forwardAgent: false });
 }
 
 /**

@@ -31,6 +31,7 @@ import { ENTRYPOINT, KEEPALIVE_ENTRYPOINT, PROVISIONED, SSHD_BINARY, TMUX_PATHS,
 import { stoppedError, waitForSshd } from './wait-sshd.js';
 import { undoOnFailure } from './undo.js';
 import { checkpoint } from './checkpoint.js';
+import { unmetRequirements } from './host-requirements.js';
 
 /** How spoon enters the env: its own sshd, or the engine's exec when the image has no sshd. */
 export type EnvAccess = { kind: 'ssh'; state: EnvState } | { kind: 'exec'; user: string | undefined; tmux: boolean };
@@ -47,6 +48,8 @@ export interface ReadyEnv {
 export interface EnsureOptions {
   /** True when some creation setting was configured (file, env var, flag), so a mismatch is worth a warning. */
   explicitSettings: boolean;
+  /** Runs (under the env's lock) right before the env is created or started: devcontainer.json's initializeCommand. */
+  beforeStart?: () => Promise<void>;
 }
 
 export async function ensureEnv(ctx: Context, name: string, plan: EnvPlan, ensure: EnsureOptions): Promise<ReadyEnv> {
@@ -68,6 +71,7 @@ export async function ensureEnv(ctx: Context, name: string, plan: EnvPlan, ensur
       found = undefined;
     }
     if (!found) {
+      await ensure.beforeStart?.();
       container = await createEnv(ctx, engine, name, plan, hash);
       created = true;
       started = true;
@@ -81,6 +85,7 @@ export async function ensureEnv(ctx: Context, name: string, plan: EnvPlan, ensur
       }
       // A paused container is resumed, not started: its postStart commands ran when it started.
       started = found.state !== 'running' && found.state !== 'paused';
+      if (started) await ensure.beforeStart?.();
       container = await startIfNeeded(ctx, engine, name, found);
     }
     if (isExecMode(container)) {
@@ -128,6 +133,15 @@ async function isHalfMade(engine: Engine, c: ContainerInfo): Promise<boolean> {
 async function createEnv(ctx: Context, engine: Engine, name: string, plan: EnvPlan, hash: string): Promise<ContainerInfo> {
   const options = plan.options;
   for (const w of plan.devcontainer?.warnings ?? []) ctx.report.warn(`${plan.devcontainer?.file}: ${w}`);
+  const required = plan.devcontainer?.hostRequirements;
+  if (required && (required.cpus || required.memory)) {
+    const unmet = unmetRequirements(required, await engine.resources());
+    if (unmet.length > 0) {
+      throw new RuntimeError(`cannot create ${name}: ${unmet.join('; ')}`, {
+        hint: `use an engine on a bigger machine (--engine, DOCKER_HOST), or lower hostRequirements in devcontainer.json; nothing was created`,
+      });
+    }
+  }
   const image = await ensureImage(plan.image, {
     engine,
     notice: (message) => ctx.report.info(message),

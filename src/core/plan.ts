@@ -34,9 +34,20 @@ function imageSource(o: EnvOptions, dc: Devcontainer | undefined): ImageSource {
 export function planHash(plan: EnvPlan): string {
   const dc = plan.devcontainer;
   const extra = dc
-    ? { build: dc.build ?? null, capAdd: dc.capAdd, securityOpt: dc.securityOpt, init: dc.init, remoteEnv: dc.remoteEnv, ...(dc.userEnvProbe ? { userEnvProbe: dc.userEnvProbe } : {}), lifecycle: dc.lifecycle, workspaceMount: dc.workspaceMount ?? null }
+    ? { build: dc.build ?? null, capAdd: dc.capAdd, securityOpt: dc.securityOpt, init: dc.init, remoteEnv: dc.remoteEnv, ...(dc.userEnvProbe ? { userEnvProbe: dc.userEnvProbe } : {}), lifecycle: hashedLifecycle(dc), workspaceMount: dc.workspaceMount ?? null }
     : undefined;
   return configHash(plan.options, extra);
+}
+
+/**
+ * The commands that make an env what it is. initializeCommand (host) and postAttachCommand
+ * (each attach) do not; an updateContentCommand counts only when there is one, so envs made
+ * before spoon ran it keep their hash.
+ */
+function hashedLifecycle(dc: Devcontainer): Record<string, unknown> {
+  const l = dc.lifecycle;
+  const updateContent = l.updateContent ?? [];
+  return { onCreate: l.onCreate, postCreate: l.postCreate, postStart: l.postStart, ...(updateContent.length > 0 ? { updateContent } : {}) };
 }
 
 /** The plan as a label value: healing recreates an env from it rather than from today's settings. */
@@ -53,7 +64,16 @@ export function decodePlan(label: string | undefined, expectedHash: string | und
   if (!label || !expectedHash) return undefined;
   try {
     const plan = JSON.parse(label) as EnvPlan;
-    return plan && typeof plan === 'object' && plan.options && plan.image && planHash(plan) === expectedHash ? plan : undefined;
+    if (!(plan && typeof plan === 'object' && plan.options && plan.image && planHash(plan) === expectedHash)) return undefined;
+    // A plan written before spoon ran every lifecycle command lacks some: none of them.
+    const dc = plan.devcontainer;
+    if (dc) {
+      const none: Devcontainer['lifecycle'] = { initialize: [], onCreate: [], updateContent: [], postCreate: [], postStart: [], postAttach: [] };
+      dc.lifecycle = Object.assign(none, dc.lifecycle);
+      dc.waitFor ??= 'updateContentCommand';
+      dc.hostRequirements ??= {};
+    }
+    return plan;
   } catch {
     return undefined;
   }

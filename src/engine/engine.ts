@@ -34,6 +34,13 @@ export interface ContainerInfo {
   error?: string;
 }
 
+export interface EngineResources {
+  /** NCPU. */
+  cpus: number;
+  /** MemTotal, in bytes. */
+  memory: number;
+}
+
 export interface ImageInfo {
   id: string;
   tags: string[];
@@ -158,6 +165,8 @@ export interface Engine {
   readonly endpoint: EngineEndpoint;
   /** The engine's product and API version, e.g. "Docker 20.10.24 (API 1.41)". */
   describe(): Promise<string>;
+  /** What the engine's host offers containers (GET /info): its CPUs and memory. */
+  resources(): Promise<EngineResources>;
 
   listContainers(labels: Record<string, string | true>): Promise<ContainerInfo[]>;
   inspectContainer(nameOrId: string): Promise<ContainerInfo | undefined>;

@@ -97,6 +97,21 @@ export function runHostShell(command: string, cwd: string, observe?: CommandObse
   });
 }
 
+/**
+ * Runs argv on the host in `cwd` (devcontainer.json's initializeCommand); its output goes
+ * to spoon's stderr, so that `spoon exec`'s stdout stays the command's. Resolves with its
+ * status: 127 when the program is not found, as a shell would say.
+ */
+export function runHostArgv(argv: string[], cwd: string, observe?: CommandObserver): Promise<number> {
+  observe?.(`host command: ${shellQuote(argv)} (in ${cwd})`);
+  return new Promise((resolve, reject) => {
+    const [file = '', ...args] = argv;
+    const child = spawn(file, args, { cwd, stdio: ['ignore', 2, 2] });
+    child.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' || err.code === 'EACCES' ? resolve(err.code === 'ENOENT' ? 127 : 126) : reject(err)));
+    child.on('exit', (code, signal) => resolve(code ?? exitStatusFor(signal)));
+  });
+}
+
 /** True when a ControlMaster answers on the socket (≈ 1 ms, no process started). */
 export function masterAlive(controlPath: string): Promise<boolean> {
   return new Promise((resolve) => {

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { findDevcontainer, loadDevcontainer, type Devcontainer } from '../../src/config/devcontainer.js';
+import { findDevcontainer, loadDevcontainer, parseRequirementSize, type Devcontainer } from '../../src/config/devcontainer.js';
+import { unmetRequirements } from '../../src/core/host-requirements.js';
 import { resolveOptions } from '../../src/config/layers.js';
 import type { EnvOptions } from '../../src/config/schema.js';
 import { UsageError } from '../../src/errors.js';
@@ -193,7 +194,9 @@ describe('loadDevcontainer: a realistic JSONC file', () => {
   });
 
   test('lifecycle and the rest', () => {
-    assert.deepEqual(dc.lifecycle, { onCreate: [], postCreate: [[{ name: undefined, command: 'npm ci' }]], postStart: [] });
+    assert.deepEqual(dc.lifecycle, { initialize: [], onCreate: [], updateContent: [], postCreate: [[{ name: undefined, command: 'npm ci' }]], postStart: [], postAttach: [] });
+    assert.equal(dc.waitFor, 'updateContentCommand');
+    assert.deepEqual(dc.hostRequirements, {});
     assert.equal(dc.build, undefined);
     assert.deepEqual(dc.remoteEnv, {});
     assert.equal(dc.containerUser, undefined);
@@ -632,8 +635,8 @@ describe('lifecycle commands', () => {
   });
 
   test('empty forms are no command', () => {
-    const { dc } = load(json({ image: 'x', onCreateCommand: '', postCreateCommand: [], postStartCommand: {} }));
-    assert.deepEqual(dc.lifecycle, { onCreate: [], postCreate: [], postStart: [] });
+    const { dc } = load(json({ image: 'x', onCreateCommand: '', postCreateCommand: [], postStartCommand: {}, initializeCommand: null }));
+    assert.deepEqual(dc.lifecycle, { initialize: [], onCreate: [], updateContent: [], postCreate: [], postStart: [], postAttach: [] });
   });
 
   test('variables are substituted in commands', () => {
@@ -641,9 +644,22 @@ describe('lifecycle commands', () => {
     assert.deepEqual(dc.lifecycle.postCreate, [[{ name: undefined, command: `cd ${dc.containerWorkspaceFolder} && ./setup dev` }]]);
   });
 
-  test('commands spoon does not run are named in warnings', () => {
-    const { dc } = load(json({ image: 'x', initializeCommand: 'a', updateContentCommand: 'b', postAttachCommand: 'c' }));
-    assert.deepEqual(dc.warnings, ['initializeCommand: not run by spoon', 'updateContentCommand: not run by spoon', 'postAttachCommand: not run by spoon']);
+  test('initializeCommand, updateContentCommand and postAttachCommand in their three forms, without a warning', () => {
+    const { dc } = load(json({ image: 'x', initializeCommand: ['./gen-env', '${localWorkspaceFolderBasename}'], updateContentCommand: 'npm i', postAttachCommand: { a: 'echo hi', b: ['date'] } }));
+    assert.deepEqual(dc.lifecycle.initialize, [[{ name: undefined, command: ['./gen-env', dc.workspaceFolder.split('/').pop()] }]]);
+    assert.deepEqual(dc.lifecycle.updateContent, [[{ name: undefined, command: 'npm i' }]]);
+    assert.deepEqual(dc.lifecycle.postAttach, [
+      [
+        { name: 'a', command: 'echo hi' },
+        { name: 'b', command: ['date'] },
+      ],
+    ]);
+    assert.deepEqual(dc.warnings, []);
+  });
+
+  test('a wrong type in initializeCommand', () => {
+    const { message, file } = loadError(json({ image: 'x', initializeCommand: { a: 1 } }));
+    assert.equal(message, `${file}:3:29: initializeCommand.a: expected a string or an array of strings, got 1`);
   });
 
   test('a wrong type', () => {
@@ -654,6 +670,65 @@ describe('lifecycle commands', () => {
   test('a wrong type in the object form', () => {
     const { message, file } = loadError(json({ image: 'x', postCreateCommand: { a: true } }));
     assert.equal(message, `${file}:3:29: postCreateCommand.a: expected a string or an array of strings, got true`);
+  });
+});
+
+describe('waitFor, hostRequirements, shutdownAction', () => {
+  test('waitFor names a lifecycle command', () => {
+    assert.equal(load(json({ image: 'x', waitFor: 'postCreateCommand' })).dc.waitFor, 'postCreateCommand');
+    assert.equal(load(json({ image: 'x', waitFor: 'initializeCommand' })).dc.waitFor, 'initializeCommand');
+  });
+
+  test('waitFor: postAttachCommand or a typo is an error at it', () => {
+    const { message, file } = loadError(json({ image: 'x', waitFor: 'postAttachCommand' }));
+    assert.match(message, new RegExp(`^${file.replace(/[.]/g, '\\.')}:3:14: waitFor: 'postAttachCommand' is not a lifecycle command spoon can wait for \\(expected one of initializeCommand, `));
+  });
+
+  test('hostRequirements: cpus, memory in powers of 1024 as the devcontainers CLI reads them, storage checked for form only', () => {
+    const { dc, file } = load(json({ image: 'x', hostRequirements: { cpus: 4, memory: '8gb', storage: '32gb', gpu: 'optional' } }));
+    assert.deepEqual(dc.hostRequirements, { cpus: { count: 4, where: `${file}:3:24` }, memory: { bytes: 8 * 2 ** 30, text: '8gb', where: `${file}:3:33` } });
+    assert.deepEqual(dc.warnings, []);
+  });
+
+  test('hostRequirements sizes', () => {
+    assert.equal(parseRequirementSize('512mb'), 512 * 2 ** 20);
+    assert.equal(parseRequirementSize('1TB'), 2 ** 40);
+    assert.equal(parseRequirementSize('4096'), 4096);
+    assert.equal(parseRequirementSize('4k'), undefined);
+    assert.equal(parseRequirementSize('1.5gb'), undefined);
+  });
+
+  test('hostRequirements: bad values are errors at them', () => {
+    let r = loadError(json({ image: 'x', hostRequirements: { cpus: 0 } }));
+    assert.equal(r.message, `${r.file}:3:31: hostRequirements.cpus: expected a whole number of CPUs (at least 1), got 0`);
+    r = loadError(json({ image: 'x', hostRequirements: { memory: '8 gigs' } }));
+    assert.equal(r.message, `${r.file}:3:33: hostRequirements.memory: invalid size '8 gigs': expected a number with tb, gb, mb or kb, such as "8gb"`);
+    r = loadError(json({ image: 'x', hostRequirements: 4 }));
+    assert.equal(r.message, `${r.file}:3:23: hostRequirements: expected an object, got 4`);
+  });
+
+  test('a required GPU is a warning: spoon gives containers none', () => {
+    assert.deepEqual(load(json({ image: 'x', hostRequirements: { gpu: true } })).dc.warnings, ['hostRequirements.gpu: spoon gives containers no GPUs; the env is made without one']);
+  });
+
+  test('shutdownAction: none is quiet, stopContainer says spoon leaves the env running, stopCompose is an error', () => {
+    assert.deepEqual(load(json({ image: 'x', shutdownAction: 'none' })).dc.warnings, []);
+    assert.match(load(json({ image: 'x', shutdownAction: 'stopContainer' })).dc.warnings[0] ?? '', /^shutdownAction: spoon leaves the env running when you detach/);
+    const r = loadError(json({ image: 'x', shutdownAction: 'stopCompose' }));
+    assert.match(r.message, /:3:21: shutdownAction: 'stopCompose' is for Docker Compose projects/);
+  });
+});
+
+describe('unmetRequirements', () => {
+  const where = '/p/.devcontainer/devcontainer.json:3:5';
+  test('names each unmet requirement with both numbers', () => {
+    const unmet = unmetRequirements({ cpus: { count: 4, where }, memory: { bytes: 32 * 2 ** 30, text: '32gb', where } }, { cpus: 2, memory: 25276166144 });
+    assert.deepEqual(unmet, [`${where}: hostRequirements.cpus asks for 4 CPUs; the engine has 2`, `${where}: hostRequirements.memory asks for 32gb (32.0 GiB); the engine has 23.5 GiB`]);
+  });
+
+  test('memory as the machine is sold: MemTotal a little under it is enough', () => {
+    assert.deepEqual(unmetRequirements({ cpus: { count: 2, where }, memory: { bytes: 24 * 2 ** 30, text: '24gb', where } }, { cpus: 2, memory: 25276166144 }), []);
+    assert.equal(unmetRequirements({ memory: { bytes: 25 * 2 ** 30, text: '25gb', where } }, { cpus: 2, memory: 25276166144 }).length, 1);
   });
 });
 
@@ -704,6 +779,9 @@ describe('other properties', () => {
         updateRemoteUserUID: true,
         userEnvProbe: 'loginShell',
         waitFor: 'postCreateCommand',
+        initializeCommand: 'true',
+        updateContentCommand: 'true',
+        postAttachCommand: 'true',
         features: {},
       }),
     );

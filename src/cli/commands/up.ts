@@ -31,7 +31,7 @@ export async function upCommand(ctx: Context, name: string, flags: UpFlags): Pro
     });
   }
   const plan = flags.from === undefined ? planEnv(options, settings.devcontainer) : await planFromSnapshot(ctx, name, flags.from, settings, flags);
-  const conn = await connect(ctx, name, { plan, explicitSettings: hasCreationSettings(settings), confirmRecreate: recreateConsent(flags) });
+  const conn = await connect(ctx, name, { plan, explicitSettings: hasCreationSettings(settings), confirmRecreate: recreateConsent(flags), initializeAlways: true, attach });
   ctx.report.verbose(`ready: ${ctx.timeline.summary()}`);
   if (!attach) {
     const how = conn.kind === 'ssh' ? `ssh on ${conn.target.host}:${conn.target.port}` : 'through the engine';

@@ -10,6 +10,7 @@ import type {
   ContainerState,
   DirEntry,
   Engine,
+  EngineResources,
   ExecProcess,
   ExecSpec,
   FileEntry,
@@ -95,6 +96,12 @@ export class DockerEngine implements Engine {
     ]);
     const product = v?.Components?.some((c) => /podman/i.test(c.Name)) ? 'Podman' : 'Docker';
     return `${product} ${v?.Version ?? '?'} (API ${v?.ApiVersion ?? '?'}), storage driver ${info?.Driver ?? '?'}`;
+  }
+
+  async resources(): Promise<EngineResources> {
+    const info = await this.http.json<{ NCPU?: number; MemTotal?: number }>('GET', '/info', 'reading the engine info');
+    if (typeof info?.NCPU !== 'number' || typeof info.MemTotal !== 'number') throw new RuntimeError("the engine's /info gives no NCPU or MemTotal");
+    return { cpus: info.NCPU, memory: info.MemTotal };
   }
 
   async listContainers(labels: Record<string, string | true>): Promise<ContainerInfo[]> {
