@@ -538,3 +538,22 @@ describe('runArgs, capAdd, init and containerUser, on an image without sshd', ()
     assert.deepEqual(await settings(`spoon-${p.name}`), expected);
   });
 });
+
+describe('a lifecycle command that fails', () => {
+  const p = usePair('failing-hook');
+
+  test('stops the commands after it, fails the up, and leaves the container to inspect', async () => {
+    await p.prepare();
+    const [cli, spoon] = await Promise.all([
+      devcontainer(['up', '--workspace-folder', p.cli, ...p.idLabels]),
+      p.spoonRun(['up', p.name, '-N']),
+    ]);
+    const hooks = p.hooks();
+    assert.equal(hooks.cli, 'onCreate\npostCreate\n');
+    assert.equal(hooks.spoon, hooks.cli);
+    assert.equal(cli.code, 1);
+    // spoon exits with the command's own status (README, Configuration: run_on_create).
+    assert.equal(spoon.code, 3, spoon.stderr);
+    assert.equal((await api<{ State: { Running: boolean } }>('GET', `/containers/spoon-${p.name}/json`)).body?.State.Running, true);
+  });
+});
