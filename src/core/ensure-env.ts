@@ -6,6 +6,7 @@
  * container and both succeed.
  */
 import { rmSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { ContainerInfo, ContainerSpec, DirEntry, Engine, FileEntry } from '../engine/engine.js';
 import { ContainerNameConflict, EngineApiError } from '../engine/engine.js';
 import { publishedPortHost } from '../engine/endpoint.js';
@@ -127,7 +128,7 @@ async function isHalfMade(engine: Engine, c: ContainerInfo): Promise<boolean> {
 async function createEnv(ctx: Context, engine: Engine, name: string, plan: EnvPlan, hash: string): Promise<ContainerInfo> {
   const options = plan.options;
   for (const w of plan.devcontainer?.warnings ?? []) ctx.report.warn(`${plan.devcontainer?.file}: ${w}`);
-  const image = await ensureImage(plan.image, {
+  let image = await ensureImage(plan.image, {
     engine,
     notice: (message) => ctx.report.info(message),
     progress: (line) => ctx.report.progress(line),
@@ -135,6 +136,26 @@ async function createEnv(ctx: Context, engine: Engine, name: string, plan: EnvPl
     // As `spoon build` labels them: its own image 'default', a Dockerfile's 'build'.
     labels: { [LABEL.builtImage]: plan.image.kind === 'default' ? 'default' : 'build', [LABEL.version]: spoonVersion },
   });
+  // devcontainer.json's features go into an image derived from that one.
+  let featureEnv: Record<string, string> = {};
+  const dc = plan.devcontainer;
+  if (dc && (dc.features ?? []).length > 0) {
+    const { ensureFeatures } = await import('../images/features.js');
+    const derived = await ensureFeatures(
+      image,
+      { features: dc.features, overrideOrder: dc.featureOrder ?? [], resolveDir: (rel) => resolve(dirname(dc.file), rel), remoteUser: dc.remoteUser, containerUser: dc.containerUser },
+      {
+        engine,
+        notice: (message) => ctx.report.info(message),
+        warn: (message) => ctx.report.warn(message),
+        progress: (line) => ctx.report.progress(line),
+        lockPath: (key) => ctx.paths.lock(key),
+        labels: { [LABEL.builtImage]: 'features', [LABEL.version]: spoonVersion },
+      },
+    );
+    image = derived.image;
+    featureEnv = derived.env;
+  }
   ctx.timeline.mark('image');
 
   const members = memberKeys(ctx.paths, ctx.env.HOME);
@@ -162,7 +183,8 @@ async function createEnv(ctx: Context, engine: Engine, name: string, plan: EnvPl
       let files: FileEntry[];
       let dirs: DirEntry[];
       if (fit.sshd) {
-        const sessionEnv = { ...options.env, ...(plan.devcontainer?.remoteEnv ?? {}) };
+        // sshd sessions do not inherit the image's env: the features' containerEnv goes in with the rest.
+        const sessionEnv = { ...featureEnv, ...options.env, ...(plan.devcontainer?.remoteEnv ?? {}) };
         const own = provisioningFiles({ containerId: id, user: options.user, env: sessionEnv, hostPrivateKey: hostKey.privateKey, hostPublicKey: hostKey.publicKey, authorizedKeys });
         const copied = options.copy.length ? copyEntries(options.copy, fit.user ? { ...fit.user, home } : await ownerOf(engine, id, options.user, home)) : { dirs: [], files: [] };
         dirs = [...copied.dirs, ...own.dirs];
