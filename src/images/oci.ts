@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
+import { extract } from 'tar-stream';
 import { RuntimeError, UsageError } from '../errors.js';
 import type { FeatureFile, FeatureRef } from '../config/features.js';
 
@@ -138,7 +139,6 @@ async function fetchToken(header: string | null, repository: string, base: strin
 
 /** The regular files of a (possibly gzipped) tarball, `./` prefixes dropped; links and devices are not a feature's business. */
 export async function untar(data: Buffer, what: string): Promise<FeatureFile[]> {
-  const { extract } = await import('tar-stream');
   let tar = data;
   if (data[0] === 0x1f && data[1] === 0x8b) {
     try {
