@@ -45,7 +45,12 @@ export interface FeatureMetadata {
   installsAfter: string[];
   dependsOn: Record<string, Record<string, OptionValue>>;
   containerEnv: Record<string, string>;
+  /** Properties the feature declares that spoon does not apply (mounts, privileged, lifecycle commands, ...), for a warning. */
+  notApplied: string[];
 }
+
+/** devcontainer-feature.json properties the devcontainers CLI applies to the container and spoon does not. */
+const NOT_APPLIED = ['mounts', 'privileged', 'capAdd', 'securityOpt', 'init', 'entrypoint', 'onCreateCommand', 'updateContentCommand', 'postCreateCommand', 'postStartCommand', 'postAttachCommand'];
 
 /**
  * What a features key refers to. `./x` and `../x` are folders relative to
@@ -168,7 +173,8 @@ export function readFeatureMetadata(text: string, file: string): FeatureMetadata
   const env = get('containerEnv');
   if (env) for (const [name, , value] of object(env, 'containerEnv')) containerEnv[name] = str(value, `containerEnv.${name}`)!;
 
-  return { id: id!, version: str(get('version'), 'version'), options, installsAfter, dependsOn, containerEnv };
+  const notApplied = NOT_APPLIED.filter((k) => get(k) !== undefined);
+  return { id: id!, version: str(get('version'), 'version'), options, installsAfter, dependsOn, containerEnv, notApplied };
 }
 
 /** A features entry's value: an object of options, or a string (the `version` option's shorthand). */

@@ -112,6 +112,7 @@ async function resolveFeatures(input: FeaturesInput, deps: FeaturesDeps): Promis
       loaded = { files: fetched.files, meta: checkFeatureFiles(fetched.files, ref.id, ref) };
     }
     const { env, unknown } = optionEnv(loaded.meta, ref.options);
+    if (loaded.meta.notApplied.length > 0) deps.warn(`${ref.where}: the feature's ${loaded.meta.notApplied.join(', ')} not applied by spoon`);
     if (unknown.length > 0) deps.warn(`${ref.where}: options ${unknown.join(', ')} are not declared by the feature (passed to install.sh anyway)`);
     out.push({ ref, meta: loaded.meta, files: loaded.files, env });
     for (const [id, options] of Object.entries(loaded.meta.dependsOn)) queue.push(dependency(ref, id, options, input));

@@ -70,6 +70,7 @@ describe('readFeatureMetadata', () => {
   "installsAfter": ["ghcr.io/devcontainers/features/common-utils"],
   "dependsOn": { "ghcr.io/acme/base:1": { "x": true } },
   "containerEnv": { "TOOL_HOME": "/opt/tool", "PATH": "/opt/tool/bin:\${PATH}" },
+  "privileged": true, "postCreateCommand": "x",
 }`,
       'f.json',
     );
@@ -80,6 +81,7 @@ describe('readFeatureMetadata', () => {
       installsAfter: ['ghcr.io/devcontainers/features/common-utils'],
       dependsOn: { 'ghcr.io/acme/base:1': { x: true } },
       containerEnv: { TOOL_HOME: '/opt/tool', PATH: '/opt/tool/bin:${PATH}' },
+      notApplied: ['privileged', 'postCreateCommand'],
     });
   });
 
@@ -145,7 +147,7 @@ describe('the derived image', () => {
     features: [
       {
         ref,
-        meta: { id: 'f', version: '1', options: {}, installsAfter: [], dependsOn: {}, containerEnv: { F_HOME: '/opt/f', PATH: '/opt/f/bin:${PATH}' } },
+        meta: { id: 'f', version: '1', options: {}, installsAfter: [], dependsOn: {}, containerEnv: { F_HOME: '/opt/f', PATH: '/opt/f/bin:${PATH}' }, notApplied: [] },
         files: [
           { path: 'install.sh', content: Buffer.from(install), mode: 0o755 },
           { path: 'devcontainer-feature.json', content: Buffer.from('{}'), mode: 0o644 },
