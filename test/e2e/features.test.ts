@@ -190,6 +190,21 @@ describe('registry features', () => {
     assert.equal(look.stdout, 'hello spoon\nregistry\n');
   });
 
+  test('a local feature that dependsOn a registry feature: the dependency is fetched with its options and installed first', async () => {
+    const id = `127.0.0.1:${registry.port}/acme/features/hello:1`;
+    const dir = project('depends', { image: 'debian:bookworm', features: { './app': {} } }, {
+      'app/devcontainer-feature.json': JSON.stringify({ id: 'app', dependsOn: { [id]: { who: 'dependency' } } }),
+      'app/install.sh': '#!/bin/sh\nset -e\necho "app after $(cat /opt/hello.txt)" > /opt/app.txt\n',
+    });
+    const n = box.name('dep');
+    const r = await box.spoon(['up', n, '-N'], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`installing features 127\\.0\\.0\\.1:${registry.port}/acme/features/hello:1, \\./app into`));
+    await imageOf(n);
+    const look = await box.spoon(['exec', n, '--', 'cat', '/opt/app.txt'], { cwd: dir });
+    assert.equal(look.stdout, 'app after hello dependency\n');
+  });
+
   test('an unreachable registry: exit 1 naming the feature and the host, nothing created', async () => {
     const port = await freePort();
     const id = `127.0.0.1:${port}/acme/features/hello:1`;
