@@ -79,7 +79,7 @@ export async function ensureFeatures(base: ImageRef, input: FeaturesInput, deps:
       present = await deps.engine.inspectImage(tag);
       if (!present) {
         deps.notice(`installing features ${ordered.map((f) => f.ref.id).join(', ')} into ${tag} (from ${base.ref})`);
-        await deps.engine.buildImage({ tag, labels: deps.labels, files: derivedImageContext(derived) }, deps.progress);
+        await build(deps, tag, derivedImageContext(derived));
         present = await deps.engine.inspectImage(tag);
       }
     } finally {
@@ -92,6 +92,35 @@ export async function ensureFeatures(base: ImageRef, input: FeaturesInput, deps:
   const env: Record<string, string> = {};
   for (const f of ordered) for (const k of Object.keys(f.meta.containerEnv)) if (imageEnv.has(k)) env[k] = imageEnv.get(k)!;
   return { image: { ref: tag, id: present.id, isDefault: false }, env };
+}
+
+// The engine colours a RUN's stderr; the message is plain text.
+// eslint-disable-next-line no-control-regex
+const ANSI_COLOR = /\x1b\[[0-9;]*m/g;
+
+/**
+ * Builds the derived image. The build output is shown only on a terminal, so when an
+ * install.sh fails the error names that feature and carries the end of its output.
+ */
+async function build(deps: FeaturesDeps, tag: string, files: ReturnType<typeof derivedImageContext>): Promise<void> {
+  let current: string | undefined;
+  let output: string[] = [];
+  const progress = (line: string): void => {
+    const m = /^spoon: installing feature (.*)$/.exec(line.trim());
+    if (m) {
+      current = m[1];
+      output = [];
+    } else if (current !== undefined && !/^(Step \d+\/\d+ :|---> |Removing intermediate container )/.test(line.trim())) output.push(line);
+    deps.progress(line);
+  };
+  try {
+    await deps.engine.buildImage({ tag, labels: deps.labels, files }, progress);
+  } catch (err) {
+    if (current === undefined || !(err instanceof RuntimeError)) throw err;
+    const status = /returned a non-zero code: (\d+)/.exec(err.message)?.[1];
+    const tail = output.map((l) => l.replace(ANSI_COLOR, '').trimEnd()).filter((l) => l.trim() !== '').slice(-15).map((l) => `  ${l}`).join('\n');
+    throw new RuntimeError(`feature '${current}' failed to install${status ? ` (install.sh exited with status ${status})` : ''}${tail ? `; its last output:\n${tail}` : ''}`, { cause: err, hint: 'fix the feature (or its options) and run spoon again; nothing was created' });
+  }
 }
 
 /** Every feature: devcontainer.json's, and those their dependsOn add (once each, by source). */

@@ -217,6 +217,18 @@ describe('registry features', () => {
   });
 });
 
+test('an install.sh that fails: exit 1 naming the feature, with its output; nothing created', async () => {
+  const dir = project('failing', { image: 'debian:bookworm', features: { './fails': {} } }, {
+    'fails/devcontainer-feature.json': '{ "id": "fails" }',
+    'fails/install.sh': '#!/bin/sh\necho "about to fail" >&2\nexit 3\n',
+  });
+  const n = box.name('fails');
+  const r = await box.spoon(['up', n, '-N'], { cwd: dir });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /^spoon: feature '\.\/fails' failed to install \(install\.sh exited with status 3\); its last output:\n {2}about to fail\nhint: /m);
+  assert.equal((await containersLabelled(`dev.spoon.name=${n}`)).length, 0);
+});
+
 describe('bad feature folders: exit 2 naming the file, nothing created', () => {
   test('a feature folder without install.sh', async () => {
     const dir = project('noinstall', { image: 'debian:bookworm', features: { './broken': {} } }, { 'broken/devcontainer-feature.json': '{ "id": "broken" }' });
