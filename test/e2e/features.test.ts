@@ -46,6 +46,17 @@ after(async () => {
   for (const image of images) await api('DELETE', `/images/${image}?force=1`);
 });
 
+/** spoon's default image (it has sshd: sessions go through ssh), built if no test has built it yet. */
+async function defaultImage(): Promise<string> {
+  try {
+    return await defaultImageTag();
+  } catch {
+    const r = await box.spoon(['build'], { cwd: box.dir, timeoutMs: 600_000 });
+    assert.equal(r.code, 0, r.stderr);
+    return defaultImageTag();
+  }
+}
+
 const ALPHA = {
   'alpha/devcontainer-feature.json': JSON.stringify({
     id: 'alpha',
@@ -74,7 +85,7 @@ describe('local features', () => {
 
   before(async () => {
     dir = project('local', {
-      image: await defaultImageTag(),
+      image: await defaultImage(),
       features: { './alpha': { greeting: `it's a "test" $HOME`, 'enable-thing': true }, './beta': {} },
     }, ALPHA);
   });
