@@ -133,7 +133,7 @@ export function readFeatureMetadata(text: string, file: string): FeatureMetadata
 
   const id = str(get('id'), 'id');
   if (id === undefined || id === '') fail(root, 'id', 'missing: a feature needs an id');
-  if (!/^[A-Za-z0-9_-]+$/.test(id!)) fail(get('id'), 'id', `'${id}' is not a valid id (letters, digits, - and _)`);
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(id!)) fail(get('id'), 'id', `'${id}' is not a valid id (letters, digits, '.', '-' and '_')`);
 
   const options: Record<string, FeatureOption> = {};
   const optionsNode = get('options');
@@ -171,7 +171,13 @@ export function readFeatureMetadata(text: string, file: string): FeatureMetadata
 
   const containerEnv: Record<string, string> = {};
   const env = get('containerEnv');
-  if (env) for (const [name, , value] of object(env, 'containerEnv')) containerEnv[name] = str(value, `containerEnv.${name}`)!;
+  if (env) {
+    for (const [name, key, value] of object(env, 'containerEnv')) {
+      // It becomes a Dockerfile ENV line: a name with spaces or '=' would break it.
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) fail(key, `containerEnv.${name}`, 'not a valid environment variable name');
+      containerEnv[name] = str(value, `containerEnv.${name}`)!;
+    }
+  }
 
   const notApplied = NOT_APPLIED.filter((k) => get(k) !== undefined);
   return { id: id!, version: str(get('version'), 'version'), options, installsAfter, dependsOn, containerEnv, notApplied };

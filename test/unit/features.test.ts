@@ -99,6 +99,8 @@ describe('readFeatureMetadata', () => {
     assert.equal(err('{ "id": "f", "options": { "b": { "type": "boolean", "default": "yes" } } }'), '/f/devcontainer-feature.json:1:64: options.b.default: expected true or false, got "yes"');
     assert.match(err('{ "version": "1" }'), /^\/f\/devcontainer-feature\.json:1:1: id: missing/);
     assert.match(err('{ "id": "f", "containerEnv": { "A": 1 } }'), /:1:37: containerEnv\.A: expected a string, got 1/);
+    assert.match(err('{ "id": "f", "containerEnv": { "A B": "1" } }'), /:1:32: containerEnv\.A B: not a valid environment variable name/);
+    assert.match(err('{ "id": "a/b" }'), /:1:9: id: 'a\/b' is not a valid id/);
   });
 });
 
