@@ -7,7 +7,7 @@
  *
  * Every message names the file, the line and column, and the property.
  * Properties spoon cannot honour are errors when ignoring them would build a
- * different environment than the file asks for (features, Docker Compose,
+ * different environment than the file asks for (Docker Compose, features that cannot be read,
  * unknown runArgs, unknown variables), and warnings otherwise.
  */
 import { createHash } from 'node:crypto';
@@ -25,6 +25,7 @@ function parseErrorText(code: ParseError['error']): string {
 import { UsageError, describeCause } from '../errors.js';
 import { KEY_NAMES, isKeyName, parseKey, type KeyName, type VolumeSpec } from './schema.js';
 import type { Layer } from './layers.js';
+import { loadLocalFeature, parseFeatureId, type FeatureRef, type OptionValue } from './features.js';
 
 /** string: run with `sh -c`; string[]: an argv, no shell. */
 export interface LifecycleStep {
@@ -92,6 +93,12 @@ export interface Devcontainer {
   lifecycle: Lifecycle;
   waitFor: WaitFor;
   hostRequirements: HostRequirements;
+  /** The `features` entries, in the file's order (local ones already checked). */
+  features: FeatureRef[];
+  /** overrideFeatureInstallOrder, as written. */
+  featureOrder: string[];
+  /** remoteUser as written (spoon's own login user is the `user` key); the features' _REMOTE_USER. */
+  remoteUser: string | undefined;
   /** One line each, starting with the property they are about. */
   warnings: string[];
   /** The devcontainers CLI's identifying labels. */
@@ -130,7 +137,6 @@ const IGNORED = new Set([
   'otherPortsAttributes',
   'overrideCommand',
   'updateRemoteUserUID',
-  'overrideFeatureInstallOrder',
   'secrets',
   // The pre-`customizations` home of VS Code's settings and extensions.
   'extensions',
@@ -144,6 +150,7 @@ const HANDLED = new Set([
   'context',
   'dockerComposeFile',
   'features',
+  'overrideFeatureInstallOrder',
   'workspaceFolder',
   'workspaceMount',
   'appPort',
@@ -247,7 +254,9 @@ class Loader {
 
     const compose = prop('dockerComposeFile');
     if (compose) this.fail(compose.key, 'dockerComposeFile', 'Docker Compose projects are not supported by spoon', 'point devcontainer.json at an image or a Dockerfile, or run the other services yourself');
-    this.features(prop('features'));
+    const features = this.features(prop('features'));
+    const orderProp = prop('overrideFeatureInstallOrder');
+    const featureOrder = orderProp ? this.strArray(orderProp.value, 'overrideFeatureInstallOrder') : [];
 
     this.workspace(prop('workspaceFolder'), prop('workspaceMount'));
     const workspaceMount = this.workspaceMountValue;
@@ -273,8 +282,10 @@ class Loader {
     const userEnvProbe = this.userEnvProbe(prop('userEnvProbe'));
 
     const remoteUser = prop('remoteUser');
+    let remoteUserName: string | undefined;
     if (remoteUser) {
       const user = this.str(remoteUser.value, 'remoteUser');
+      remoteUserName = user;
       if (user === 'root') this.warnings.push('remoteUser root: spoon logs in as a non-root user; set customizations.spoon.user');
       else {
         this.check('user', user, remoteUser.value, 'remoteUser');
@@ -345,6 +356,9 @@ class Loader {
       lifecycle,
       waitFor,
       hostRequirements,
+      features,
+      featureOrder,
+      remoteUser: remoteUserName,
       warnings: [...new Set(this.warnings)],
       labels: this.labels(),
     };
@@ -352,11 +366,33 @@ class Loader {
 
   // ---- properties ----
 
-  private features(p: Prop | undefined): void {
-    if (!p) return;
-    const ids = this.props(this.object(p.value, 'features')).map((f) => f.name);
-    if (ids.length === 0) return;
-    this.fail(p.key, 'features', `features are not supported: ${ids.join(', ')}`, "install what they provide in a Dockerfile (build.dockerfile) instead: spoon does not run devcontainer features");
+  /** Each entry parsed; a local feature's folder is read and checked now, so bad input stops spoon before anything is made. */
+  private features(p: Prop | undefined): FeatureRef[] {
+    if (!p) return [];
+    const out: FeatureRef[] = [];
+    for (const entry of this.props(this.object(p.value, 'features'))) {
+      const path = `features[${JSON.stringify(entry.name)}]`;
+      const source = parseFeatureId(entry.name, (rel) => resolve(this.dir, rel));
+      if ('error' in source) this.fail(entry.key, path, source.error);
+      const ref: FeatureRef = { id: entry.name, source, options: this.featureOptions(entry.value, path), where: `${this.loc(entry.key.offset)}: ${path}` };
+      if (source.kind === 'local') loadLocalFeature(ref);
+      out.push(ref);
+    }
+    return out;
+  }
+
+  /** A features entry's value: an object of options, a string (the `version` option's shorthand), or true. */
+  private featureOptions(node: Node, path: string): Record<string, OptionValue> {
+    if (node.type === 'string') return { version: this.str(node, path) };
+    if (node.type === 'boolean' && node.value === true) return {};
+    if (node.type !== 'object') this.fail(node, path, `expected an object of options, got ${this.show(node)}`);
+    const out: Record<string, OptionValue> = {};
+    for (const o of this.props(node)) {
+      const sub = `${path}.${o.name}`;
+      if (o.value.type === 'boolean') out[o.name] = o.value.value as boolean;
+      else out[o.name] = this.str(o.value, sub, 'a string or true/false');
+    }
+    return out;
   }
 
   /** Sessions set them with the shell (src/core/session-env.ts): a name the shell cannot set is an error, not a silent loss. */

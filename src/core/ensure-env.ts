@@ -6,6 +6,7 @@
  * container and both succeed.
  */
 import { rmSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { ContainerInfo, ContainerSpec, DirEntry, Engine, FileEntry } from '../engine/engine.js';
 import { ContainerNameConflict, EngineApiError } from '../engine/engine.js';
 import { publishedPortHost } from '../engine/endpoint.js';
@@ -142,7 +143,7 @@ async function createEnv(ctx: Context, engine: Engine, name: string, plan: EnvPl
       });
     }
   }
-  const image = await ensureImage(plan.image, {
+  let image = await ensureImage(plan.image, {
     engine,
     notice: (message) => ctx.report.info(message),
     progress: (line) => ctx.report.progress(line),
@@ -150,6 +151,26 @@ async function createEnv(ctx: Context, engine: Engine, name: string, plan: EnvPl
     // As `spoon build` labels them: its own image 'default', a Dockerfile's 'build'.
     labels: { [LABEL.builtImage]: plan.image.kind === 'default' ? 'default' : 'build', [LABEL.version]: spoonVersion },
   });
+  // devcontainer.json's features go into an image derived from that one.
+  let featureEnv: Record<string, string> = {};
+  const dc = plan.devcontainer;
+  if (dc && (dc.features ?? []).length > 0) {
+    const { ensureFeatures } = await import('../images/features.js');
+    const derived = await ensureFeatures(
+      image,
+      { features: dc.features, overrideOrder: dc.featureOrder ?? [], resolveDir: (rel) => resolve(dirname(dc.file), rel), remoteUser: dc.remoteUser, containerUser: dc.containerUser },
+      {
+        engine,
+        notice: (message) => ctx.report.info(message),
+        warn: (message) => ctx.report.warn(message),
+        progress: (line) => ctx.report.progress(line),
+        lockPath: (key) => ctx.paths.lock(key),
+        labels: { [LABEL.builtImage]: 'features', [LABEL.version]: spoonVersion },
+      },
+    );
+    image = derived.image;
+    featureEnv = derived.env;
+  }
   ctx.timeline.mark('image');
 
   const members = memberKeys(ctx.paths, ctx.env.HOME);
@@ -175,12 +196,13 @@ async function createEnv(ctx: Context, engine: Engine, name: string, plan: EnvPl
 
       const fit = await imageFit(ctx, engine, id, image, options.user);
       // remoteEnv and userEnvProbe, exact, for every session on either path (session-env.ts says why a file).
-      const sessionEnv = sessionEnvFile({ env: options.env, remoteEnv: plan.devcontainer?.remoteEnv ?? {}, probe: userEnvProbeOf(plan) });
+      const sessionEnv = sessionEnvFile({ env: { ...featureEnv, ...options.env }, remoteEnv: plan.devcontainer?.remoteEnv ?? {}, probe: userEnvProbeOf(plan) });
       let files: FileEntry[];
       let dirs: DirEntry[];
       if (fit.sshd) {
-        // sshd's SetEnv too, for ssh clients other than spoon's (ssh-config): as near as sshd_config allows (no newlines).
-        const setEnv = { ...options.env, ...(plan.devcontainer?.remoteEnv ?? {}) };
+        // sshd's SetEnv too, for ssh clients other than spoon's (ssh-config): as near as sshd_config allows
+        // (no newlines); sshd sessions do not inherit the image's env, so the features' containerEnv goes in too.
+        const setEnv = { ...featureEnv, ...options.env, ...(plan.devcontainer?.remoteEnv ?? {}) };
         const own = provisioningFiles({ containerId: id, user: options.user, env: setEnv, hostPrivateKey: hostKey.privateKey, hostPublicKey: hostKey.publicKey, authorizedKeys });
         const copied = options.copy.length ? copyEntries(options.copy, fit.user ? { ...fit.user, home } : await ownerOf(engine, id, options.user, home)) : { dirs: [], files: [] };
         dirs = [...copied.dirs, ...own.dirs];

@@ -34,7 +34,7 @@ function imageSource(o: EnvOptions, dc: Devcontainer | undefined): ImageSource {
 export function planHash(plan: EnvPlan): string {
   const dc = plan.devcontainer;
   const extra = dc
-    ? { build: dc.build ?? null, capAdd: dc.capAdd, securityOpt: dc.securityOpt, init: dc.init, remoteEnv: dc.remoteEnv, ...(dc.userEnvProbe ? { userEnvProbe: dc.userEnvProbe } : {}), lifecycle: hashedLifecycle(dc), workspaceMount: dc.workspaceMount ?? null }
+    ? { build: dc.build ?? null, capAdd: dc.capAdd, securityOpt: dc.securityOpt, init: dc.init, remoteEnv: dc.remoteEnv, ...(dc.userEnvProbe ? { userEnvProbe: dc.userEnvProbe } : {}), lifecycle: hashedLifecycle(dc), workspaceMount: dc.workspaceMount ?? null, ...((dc.features ?? []).length > 0 ? { features: dc.features, featureOrder: dc.featureOrder } : {}) }
     : undefined;
   return configHash(plan.options, extra);
 }

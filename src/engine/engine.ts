@@ -47,6 +47,9 @@ export interface ImageInfo {
   labels: Record<string, string>;
   size: number;
   createdAt: string;
+  /** Only from inspect: the image's USER ('' when it sets none) and ENV entries (`K=V`). */
+  user?: string;
+  env?: string[];
 }
 
 export interface VolumeInfo {

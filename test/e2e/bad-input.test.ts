@@ -104,7 +104,7 @@ const BAD_INPUT: BadInput[] = [
   { what: 'a bad SPOON_PRIVILEGED', args: ['up', '$N', '-N'], env: { SPOON_PRIVILEGED: 'maybe' }, error: /^spoon: SPOON_PRIVILEGED: expected true or false, got 'maybe'/ },
   // devcontainer.json
   { what: 'devcontainer.json with a syntax error', args: ['up', '$N', '-N'], files: dc('{\n  "image": "x",\n  "forwardPorts": [1,,]\n}\n'), error: new RegExp(`^spoon: ${FILE(DEVCONTAINER)}:3:22: invalid JSON: value expected`) },
-  { what: 'devcontainer.json with features', args: ['up', '$N', '-N'], files: dc('{ "image": "x", "features": { "ghcr.io/devcontainers/features/node:1": {} } }'), error: new RegExp(`^spoon: ${FILE(DEVCONTAINER)}:1:17: features: features are not supported`) },
+  { what: 'devcontainer.json with a bare legacy feature id', args: ['up', '$N', '-N'], files: dc('{ "image": "x", "features": { "node": {} } }'), error: new RegExp(`^spoon: ${FILE(DEVCONTAINER)}:1:31: features\\["node"\\]: not a local folder`) },
   { what: 'devcontainer.json with Compose', args: ['up', '$N', '-N'], files: dc('{ "dockerComposeFile": "compose.yml", "service": "app" }'), error: new RegExp(`^spoon: ${FILE(DEVCONTAINER)}:1:3: dockerComposeFile: Docker Compose projects are not supported`) },
   { what: 'devcontainer.json with a bad forwardPorts entry', args: ['up', '$N', '-N'], files: dc('{ "image": "x", "forwardPorts": ["abc"] }'), error: new RegExp(`^spoon: ${FILE(DEVCONTAINER)}:1:34: forwardPorts\\[0\\]: invalid value 'abc'`) },
   { what: 'devcontainer.json with a number for image', args: ['up', '$N', '-N'], files: dc('{ "image": 42 }'), error: new RegExp(`^spoon: ${FILE(DEVCONTAINER)}:1:12: image: expected a string, got 42`) },

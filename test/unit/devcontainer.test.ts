@@ -798,18 +798,29 @@ describe('other properties', () => {
     assert.equal(message, `${file}:3:3: dockerComposeFile: Docker Compose projects are not supported by spoon`);
   });
 
-  test('features are an error naming each one', () => {
-    const { message, file } = loadError(json({ image: 'x', features: { 'ghcr.io/devcontainers/features/node:1': {}, 'ghcr.io/devcontainers/features/go:1': { version: 'latest' } } }));
-    assert.equal(message, `${file}:3:3: features: features are not supported: ghcr.io/devcontainers/features/node:1, ghcr.io/devcontainers/features/go:1`);
-    const err = (() => {
-      try {
-        loadDevcontainer(file, { env: {} });
-      } catch (e) {
-        return e as UsageError;
-      }
-      return undefined;
-    })();
-    assert.match(err?.hint ?? '', /Dockerfile/);
+  test('features: registry references and local folders are read, with their options', () => {
+    const feature = { 'devcontainer-feature.json': '{ "id": "tool", "options": { "v": { "type": "string", "default": "1" } } }', 'install.sh': '#!/bin/sh\n' };
+    const extra = Object.fromEntries(Object.entries(feature).map(([k, v]) => [join('.devcontainer', 'tool', k), v]));
+    const { dc, root } = load(json({ image: 'x', features: { 'ghcr.io/devcontainers/features/node:1': {}, 'ghcr.io/devcontainers/features/go': '1.22', './tool': { v: '2', flag: true } }, overrideFeatureInstallOrder: ['./tool'] }), extra);
+    assert.deepEqual(
+      dc.features.map((f) => ({ id: f.id, source: f.source, options: f.options })),
+      [
+        { id: 'ghcr.io/devcontainers/features/node:1', source: { kind: 'oci', registry: 'ghcr.io', repository: 'devcontainers/features/node', reference: '1', resource: 'ghcr.io/devcontainers/features/node' }, options: {} },
+        { id: 'ghcr.io/devcontainers/features/go', source: { kind: 'oci', registry: 'ghcr.io', repository: 'devcontainers/features/go', reference: 'latest', resource: 'ghcr.io/devcontainers/features/go' }, options: { version: '1.22' } },
+        { id: './tool', source: { kind: 'local', dir: join(root, '.devcontainer', 'tool') }, options: { v: '2', flag: true } },
+      ],
+    );
+    assert.deepEqual(dc.featureOrder, ['./tool']);
+    assert.deepEqual(dc.warnings, []);
+  });
+
+  test('features: a bare legacy id, a tarball URL and a missing install.sh are errors naming the entry', () => {
+    let { message, file } = loadError(json({ image: 'x', features: { node: {} } }));
+    assert.match(message, new RegExp(`^${file}:3:16: features\\["node"\\]: not a local folder`));
+    ({ message, file } = loadError(json({ image: 'x', features: { 'https://example.com/f.tgz': {} } })));
+    assert.match(message, /features\["https:\/\/example\.com\/f\.tgz"\]: features from a tarball URL are not supported/);
+    const r = loadError(json({ image: 'x', features: { './broken': {} } }), { [join('.devcontainer', 'broken', 'devcontainer-feature.json')]: '{ "id": "broken" }' });
+    assert.equal(r.message, `${r.file}:3:16: features["./broken"]: ${join(r.root, '.devcontainer', 'broken', 'install.sh')} does not exist (a feature needs devcontainer-feature.json and install.sh)`);
   });
 
   test('a wrong type for image', () => {

@@ -57,7 +57,7 @@ interface ApiImage {
   Id: string;
   RepoTags: string[] | null;
   Labels?: Record<string, string> | null;
-  Config?: { Labels: Record<string, string> | null };
+  Config?: { Labels: Record<string, string> | null; User?: string; Env?: string[] | null };
   Size: number;
   Created: string | number;
 }
@@ -469,6 +469,7 @@ function toImageInfo(img: ApiImage): ImageInfo {
     labels: img.Labels ?? img.Config?.Labels ?? {},
     size: img.Size,
     createdAt: typeof img.Created === 'number' ? new Date(img.Created * 1000).toISOString() : img.Created,
+    ...(img.Config ? { user: img.Config.User ?? '', env: img.Config.Env ?? [] } : {}),
   };
 }
 
