@@ -13,9 +13,7 @@
  * the same workspace basename and hooks write to their own hooks.log.
  *
  * Where spoon differs on purpose, the test asserts spoon's documented value and names
- * the README line. Parts other branches of issue 12 bring (remoteEnv on the engine-exec
- * path, the missing hooks, features) are `todo` tests: they run and report, but do not
- * fail the run until those parts are merged.
+ * the README line.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -504,7 +502,7 @@ describe('ports, mounts and a workspace mounted elsewhere, on an image with sshd
 describe('a local feature (./my-feature with options and containerEnv)', () => {
   const p = usePair('local-feature');
 
-  test('installed with its option, its containerEnv in exec', { todo: 'needs local features (the features part of issue 12)' }, async () => {
+  test('installed with its option, its containerEnv in exec', async () => {
     await p.prepare();
     const script = `cat /usr/local/share/greeting; ${envScript(['FEATURE_VAR'])}`;
     const cli = await p.cliUp().then(() => p.cliExec(script));
