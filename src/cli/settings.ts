@@ -38,6 +38,7 @@ const CREATE_FLAGS: FlagDef[] = [
   { key: 'privileged', flags: '--privileged', doc: 'run the container privileged', boolean: true },
   { key: 'authorized_keys', flags: '--authorized-key <file>', doc: 'also allow this public key to log in; repeatable', repeatable: true },
   { key: 'run_on_create', flags: '--run-on-create <cmd>', doc: 'command run once after the env is created; repeatable', repeatable: true },
+  { key: 'idle_stop', flags: '--idle-stop <duration>', doc: 'stop the env after this long idle (no typing, ssh session, forward or CPU use), e.g. 2h' },
 ];
 
 /** Flags for any session in the env, on `up` and `exec`. */

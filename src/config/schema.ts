@@ -67,6 +67,8 @@ export interface EnvOptions {
   shell: string | undefined;
   command: string | undefined;
   prefix: string;
+  /** Seconds of idleness after which the env stops itself; undefined: never. */
+  idle_stop: number | undefined;
 }
 
 export type KeyName = keyof EnvOptions;
@@ -254,6 +256,39 @@ export function parseMemory(value: unknown, site: ValueSite): number {
   return bytes;
 }
 
+const DURATION_UNITS: [string, number][] = [
+  ['d', 86400],
+  ['h', 3600],
+  ['m', 60],
+  ['s', 1],
+];
+
+/** "30s", "10m", "2h", "1d" or a combination in that order ("1h30m"); "off" or "0" is none. */
+export function parseDuration(value: unknown, site: ValueSite): number | undefined {
+  const text = typeof value === 'number' ? String(value) : str(value, site).trim().toLowerCase();
+  if (text === 'off' || text === '0') return undefined;
+  const m = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text);
+  const seconds = m ? DURATION_UNITS.reduce((sum, [, unit], i) => sum + Number(m[i + 1] ?? 0) * unit, 0) : 0;
+  if (!m || text === '' || !Number.isSafeInteger(seconds) || seconds <= 0) {
+    fail(site, `invalid duration ${show(value)}: use a duration like 30s, 10m, 2h, 1d or 1h30m (or "off")`);
+  }
+  return seconds;
+}
+
+/** Seconds the way parseDuration reads them: 5400 → "1h30m". */
+export function formatDuration(seconds: number): string {
+  let left = Math.round(seconds);
+  if (left <= 0) return '0s';
+  let out = '';
+  for (const [name, unit] of DURATION_UNITS) {
+    if (left >= unit) {
+      out += `${Math.floor(left / unit)}${name}`;
+      left %= unit;
+    }
+  }
+  return out;
+}
+
 function parsePersistPath(value: unknown, site: ValueSite): string {
   const p = str(value, site);
   if (p !== '~' && !p.startsWith('~/') && !p.startsWith('/')) fail(site, `invalid persist path '${p}': use an absolute container path or one under ~`);
@@ -401,6 +436,13 @@ export const KEYS = {
       if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,30}$/.test(p)) fail(s, `invalid value '${p}': a container name prefix of letters, digits, _ . -`);
       return p;
     },
+  }),
+  idle_stop: k<number | undefined>({
+    doc: 'stop the env after this long without typing, ssh sessions, forwards or CPU use: 30m, 2h, 1d',
+    default: undefined,
+    // It is put into the container when it is made (the in-env watcher and its label).
+    creation: true,
+    parse: optional(parseDuration),
   }),
 } satisfies { [K in KeyName]: KeySpec<EnvOptions[K]> };
 

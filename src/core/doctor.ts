@@ -12,6 +12,9 @@ import { HOST_KEY } from './provision.js';
 import { isSpoonSshd, sshBanner } from './wait-sshd.js';
 import { publishedPortHost } from '../engine/endpoint.js';
 import { readIfExists } from '../state/files.js';
+import type { ContainerInfo, Engine } from '../engine/engine.js';
+import { formatDuration } from '../config/schema.js';
+import { IDLE_FILE, parseIdleFile } from './idle-stop.js';
 
 export interface Check {
   name: string;
@@ -29,32 +32,45 @@ export async function runDoctor(ctx: Context): Promise<Check[]> {
 async function checkEnvs(ctx: Context): Promise<Check[]> {
   const engine = await ctx.engine();
   const containers = await engine.listContainers({ [LABEL.name]: true });
-  return Promise.all(
-    containers.map(async (c): Promise<Check> => {
-      const env = c.labels[LABEL.name] ?? c.name;
-      const check = (ok: boolean, detail: string, fix?: string): Check => ({ name: `env ${env}`, ok, detail, ...(fix ? { fix } : {}) });
-      if (c.state === 'dead' || c.state === 'restarting') return check(false, `the container is ${c.state}`, `spoon ${env} heals it (restart, then recreate with the volumes kept, asking first)`);
-      if (c.state === 'paused') return check(true, `paused; \`spoon ${env}\` resumes it`);
-      if (c.state !== 'running') return check(true, `${c.state}; \`spoon ${env}\` starts it`);
-      if (c.labels[LABEL.connect] === 'exec') return check(true, 'running; entered through the engine (its image has no sshd)');
-      const ssh = c.ports.find((p) => p.container === 22 && p.protocol === 'tcp');
-      if (!ssh?.host) return check(false, 'running, but it publishes no ssh port (not made by this spoon)', `if it is yours and nobody else uses it: spoon destroy ${env} && spoon up ${env}`);
-      const pinned = readIfExists(ctx.paths.knownHosts(env))?.trim().split(/\s+/).slice(1, 3).join(' ');
-      const presented = (await engine.readFile(c.id, `${HOST_KEY}.pub`))?.toString('utf8').trim().split(/\s+/).slice(0, 2).join(' ');
-      if (pinned && presented && pinned !== presented) {
-        return check(false, `its host key is not the one spoon pinned in ${ctx.paths.knownHosts(env)} (it was made again since you last connected)`, `spoon ${env} pins its new key, read through the engine`);
-      }
-      // Through an ssh engine the port is only reachable from that host.
-      if (ctx.endpoint.kind !== 'ssh') {
-        const host = publishedPortHost(ctx.endpoint, ssh.hostIp ?? '127.0.0.1');
-        if (!(await sshBanner(host, ssh.host, 2000))) {
-          const gone = (await engine.processes(c.id))?.some(isSpoonSshd) === false;
-          return check(false, `running, but its sshd ${gone ? 'is not running' : `does not answer on ${host}:${ssh.host}`}`, `spoon up ${env} -N (starts its sshd again, or restarts the container)`);
-        }
-      }
-      return check(true, `running; sshd answers on port ${ssh.host}${pinned ? ', host key matches the pin' : '; host key not pinned here yet (the next `spoon ' + env + '` pins it)'}`);
-    }),
-  );
+  return Promise.all(containers.map(async (c) => withIdleStop(engine, c, await checkEnv(ctx, engine, c))));
+}
+
+/** The env's idle_stop setting (and, running, how long it has been idle), after its check. */
+async function withIdleStop(engine: Engine, c: ContainerInfo, check: Check): Promise<Check> {
+  if (c.labels[LABEL.connect] === 'exec') return check;
+  const setting = c.labels[LABEL.idleStop];
+  if (!setting) return { ...check, detail: `${check.detail}; idle_stop off` };
+  let idle = '';
+  if (c.state === 'running') {
+    const read = parseIdleFile(await engine.readFile(c.id, IDLE_FILE).catch(() => undefined));
+    idle = read ? `, idle ${formatDuration(read.idle)}` : ', its idle watcher has not reported yet';
+  }
+  return { ...check, detail: `${check.detail}; idle_stop ${setting} (stops itself after ${setting} idle${idle})` };
+}
+
+async function checkEnv(ctx: Context, engine: Engine, c: ContainerInfo): Promise<Check> {
+  const env = c.labels[LABEL.name] ?? c.name;
+  const check = (ok: boolean, detail: string, fix?: string): Check => ({ name: `env ${env}`, ok, detail, ...(fix ? { fix } : {}) });
+  if (c.state === 'dead' || c.state === 'restarting') return check(false, `the container is ${c.state}`, `spoon ${env} heals it (restart, then recreate with the volumes kept, asking first)`);
+  if (c.state === 'paused') return check(true, `paused; \`spoon ${env}\` resumes it`);
+  if (c.state !== 'running') return check(true, `${c.state}; \`spoon ${env}\` starts it`);
+  if (c.labels[LABEL.connect] === 'exec') return check(true, 'running; entered through the engine (its image has no sshd)');
+  const ssh = c.ports.find((p) => p.container === 22 && p.protocol === 'tcp');
+  if (!ssh?.host) return check(false, 'running, but it publishes no ssh port (not made by this spoon)', `if it is yours and nobody else uses it: spoon destroy ${env} && spoon up ${env}`);
+  const pinned = readIfExists(ctx.paths.knownHosts(env))?.trim().split(/\s+/).slice(1, 3).join(' ');
+  const presented = (await engine.readFile(c.id, `${HOST_KEY}.pub`))?.toString('utf8').trim().split(/\s+/).slice(0, 2).join(' ');
+  if (pinned && presented && pinned !== presented) {
+    return check(false, `its host key is not the one spoon pinned in ${ctx.paths.knownHosts(env)} (it was made again since you last connected)`, `spoon ${env} pins its new key, read through the engine`);
+  }
+  // Through an ssh engine the port is only reachable from that host.
+  if (ctx.endpoint.kind !== 'ssh') {
+    const host = publishedPortHost(ctx.endpoint, ssh.hostIp ?? '127.0.0.1');
+    if (!(await sshBanner(host, ssh.host, 2000))) {
+      const gone = (await engine.processes(c.id))?.some(isSpoonSshd) === false;
+      return check(false, `running, but its sshd ${gone ? 'is not running' : `does not answer on ${host}:${ssh.host}`}`, `spoon up ${env} -N (starts its sshd again, or restarts the container)`);
+    }
+  }
+  return check(true, `running; sshd answers on port ${ssh.host}${pinned ? ', host key matches the pin' : '; host key not pinned here yet (the next `spoon ' + env + '` pins it)'}`);
 }
 
 async function checkEngine(ctx: Context): Promise<Check> {

@@ -33,6 +33,7 @@ import { stoppedError, waitForSshd } from './wait-sshd.js';
 import { undoOnFailure } from './undo.js';
 import { checkpoint } from './checkpoint.js';
 import { unmetRequirements } from './host-requirements.js';
+import { idleLabel } from './idle-stop.js';
 
 /** How spoon enters the env: its own sshd, or the engine's exec when the image has no sshd. */
 export type EnvAccess = { kind: 'ssh'; state: EnvState } | { kind: 'exec'; user: string | undefined; tmux: boolean };
@@ -203,7 +204,7 @@ async function createEnv(ctx: Context, engine: Engine, name: string, plan: EnvPl
         // sshd's SetEnv too, for ssh clients other than spoon's (ssh-config): as near as sshd_config allows
         // (no newlines); sshd sessions do not inherit the image's env, so the features' containerEnv goes in too.
         const setEnv = { ...featureEnv, ...options.env, ...(plan.devcontainer?.remoteEnv ?? {}) };
-        const own = provisioningFiles({ containerId: id, user: options.user, env: setEnv, hostPrivateKey: hostKey.privateKey, hostPublicKey: hostKey.publicKey, authorizedKeys });
+        const own = provisioningFiles({ containerId: id, user: options.user, env: setEnv, hostPrivateKey: hostKey.privateKey, hostPublicKey: hostKey.publicKey, authorizedKeys, idleStop: options.idle_stop });
         const copied = options.copy.length ? copyEntries(options.copy, fit.user ? { ...fit.user, home } : await ownerOf(engine, id, options.user, home)) : { dirs: [], files: [] };
         dirs = [...copied.dirs, ...own.dirs];
         files = [...copied.files, sessionEnv, ...own.files];
@@ -216,6 +217,7 @@ async function createEnv(ctx: Context, engine: Engine, name: string, plan: EnvPl
         ctx.report.info(
           `image '${image.ref}' has no sshd: spoon enters ${name} through the engine${fit.user ? '' : ` as ${user ?? "the image's user"} (it has no user '${options.user}')`}; pairing guests, ssh-config and ssh forwards need sshd in the image`,
         );
+        if (options.idle_stop) ctx.report.warn(`idle_stop does not apply to ${name}: its watcher runs beside spoon's sshd, which the image lacks`);
         // `~` (persist, copy) is the home of whoever sessions run as: root when the image names nobody.
         const owner = (fit.passwd && findPasswdEntry(fit.passwd, user ?? 'root')) || { uid: 0, gid: 0, home: '/root' };
         id = await createContainer(engine, containerSpec(name, cname, image, plan, hash, { kind: 'exec', user, tmux: fit.tmux, home: owner.home }, members.identity));
@@ -314,6 +316,7 @@ function containerSpec(name: string, cname: string, image: ImageRef, plan: EnvPl
       [LABEL.creator]: creator,
       [LABEL.connect]: mode.kind,
       ...(exec ? { [LABEL.tmux]: mode.tmux ? 'yes' : 'no' } : {}),
+      ...(!exec && options.idle_stop ? { [LABEL.idleStop]: idleLabel(options.idle_stop) } : {}),
     },
     entrypoint: exec ? KEEPALIVE_ENTRYPOINT : ENTRYPOINT,
     cmd: [],

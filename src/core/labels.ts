@@ -16,6 +16,8 @@ export const LABEL = {
   connect: 'dev.spoon.connect',
   /** `yes` when the image has tmux (exec mode attaches to it). */
   tmux: 'dev.spoon.tmux',
+  /** The env stops itself after this long idle (idle_stop, e.g. `2h`); absent when off. */
+  idleStop: 'dev.spoon.idle-stop',
   /** On persist volumes: the container path the volume holds. */
   persist: 'dev.spoon.persist',
   /** On snapshot images and volumes: `NAME:TAG`. */

@@ -5,6 +5,7 @@ import { NoSuchEnvError } from '../errors.js';
 import type { Context } from './context.js';
 import { findEnv } from './find-env.js';
 import { LABEL } from './labels.js';
+import { IDLE_FILE, parseIdleFile } from './idle-stop.js';
 
 export interface EnvPort {
   container: number;
@@ -22,12 +23,25 @@ export interface EnvSummary {
   createdAt: string;
   /** The engine's own words for uptime, e.g. "Up 5 minutes". */
   status: string;
+  /** idle_stop as set when the env was made (e.g. "2h"), or null when off. */
+  idleStop: string | null;
+  /** Seconds since anything happened in the env, per its idle watcher (only envs with idle_stop, while running); else null. */
+  idleSeconds: number | null;
 }
 
 export async function listEnvs(ctx: Context): Promise<EnvSummary[]> {
   const engine = await ctx.engine();
   const containers = await engine.listContainers({ [LABEL.name]: true });
-  return containers.map((c) => summarize(ctx, c)).sort((a, b) => a.name.localeCompare(b.name));
+  const envs = containers.map((c) => summarize(ctx, c));
+  // Only envs that stop themselves have a watcher to ask, all at once: list stays one request otherwise.
+  await Promise.all(
+    containers.map(async (c, i) => {
+      const env = envs[i];
+      if (!env || !env.idleStop || c.state !== 'running') return;
+      env.idleSeconds = parseIdleFile(await engine.readFile(c.id, IDLE_FILE).catch(() => undefined))?.idle ?? null;
+    }),
+  );
+  return envs.sort((a, b) => a.name.localeCompare(b.name));
 }
 
 export async function envPorts(ctx: Context, name: string, prefix: string): Promise<EnvSummary> {
@@ -48,5 +62,7 @@ function summarize(ctx: Context, c: ContainerInfo): EnvSummary {
     ssh: ssh?.host && c.state === 'running' ? { host: publishedPortHost(ctx.endpoint, ssh.hostIp ?? '127.0.0.1'), port: ssh.host } : null,
     createdAt: c.createdAt,
     status: c.status ?? c.state,
+    idleStop: c.labels[LABEL.idleStop] || null,
+    idleSeconds: null,
   };
 }

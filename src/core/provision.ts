@@ -5,6 +5,7 @@
  */
 import type { DirEntry, FileEntry } from '../engine/engine.js';
 import { GUESTS_ROOT, HELPER, HELPER_SCRIPT, OWNER_FILE, guestDir } from '../pairing/env-helper.js';
+import { IDLE_CONFIG, IDLE_SCRIPT, IDLE_WATCHER, idleConfigFile } from './idle-stop.js';
 
 export const SPOON_DIR = '/etc/spoon';
 /** Written last in the same archive; its presence means provisioning completed. */
@@ -39,6 +40,8 @@ export const ENTRYPOINT = [
     `${SSHD_BINARY} -D -e -f ${SSHD_CONFIG} &`,
     // Checked beside the start rather than before it, to keep it off the path to the first login.
     `${SSHD_BINARY} -t -f ${SSHD_CONFIG} || exit 1`,
+    // idle_stop's watcher (idle-stop.ts): it ends this process when the env has been idle long enough.
+    `[ -s ${IDLE_CONFIG} ] && ${IDLE_SCRIPT} < /dev/null &`,
     'trap "exit 0" TERM INT',
     'while :; do sleep 3600 & wait $!; done',
   ].join('\n'),
@@ -64,6 +67,8 @@ export interface ProvisionInput {
   hostPrivateKey: string;
   hostPublicKey: string;
   authorizedKeys: string[];
+  /** idle_stop, in seconds (undefined: off). */
+  idleStop?: number | undefined;
 }
 
 export function sshdConfig(user: string, containerId: string, env: Record<string, string> = {}): string {
@@ -118,6 +123,9 @@ export function provisioningFiles(input: ProvisionInput): { dirs: DirEntry[]; fi
       { path: `${SPOON_DIR}/authorized_keys/${input.user}`, content: input.authorizedKeys.join('\n') + '\n', mode: 0o644 },
       { path: OWNER_FILE, content: `${input.user}\n`, mode: 0o644 },
       { path: HELPER, content: HELPER_SCRIPT, mode: 0o755 },
+      { path: IDLE_SCRIPT, content: IDLE_WATCHER, mode: 0o755 },
+      // Always written (empty when off), so a snapshot's image does not pass its setting on.
+      idleConfigFile(input.idleStop),
       { path: SSHD_CONFIG, content: sshdConfig(input.user, input.containerId, input.env), mode: 0o644 },
       provisionedMarker(input.containerId),
     ],

@@ -89,9 +89,16 @@ export function sessionArgs(t: SshTarget, s: SessionOptions): string[] {
   return [s.tty ? '-t' : '-T', ...mux, ...localForwards(s.forwards), ...connectionOptions(t, s.forwardAgent), `${t.user}@${t.host}`, '--', command];
 }
 
+/**
+ * What a forward's connection runs: nothing, until the connection ends (then it ends too,
+ * as its sshd parent is gone). A session rather than `-N`, so that the env's idle watcher
+ * sees an open forward (it counts sessions, not connections such as spoon's idle master).
+ */
+export const FORWARD_HOLD = `exec sh -c 'while kill -0 $PPID 2>/dev/null; do sleep 5; done'`;
+
 /** A connection that only holds local forwards (`spoon forward`), until it is ended. */
 export function forwardArgs(t: SshTarget, forwards: Forward[]): string[] {
-  return ['-N', ...NO_MASTER, ...localForwards(forwards), ...connectionOptions(t), `${t.user}@${t.host}`];
+  return ['-T', '-n', ...NO_MASTER, ...localForwards(forwards), ...connectionOptions(t), `${t.user}@${t.host}`, '--', FORWARD_HOLD];
 }
 
 /** `-L` for each forward; ssh then fails rather than going on without one it could not open. */

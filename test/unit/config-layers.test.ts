@@ -412,6 +412,7 @@ describe('configHash', () => {
       shell: 'zsh',
       command: 'bash',
       prefix: 'x-',
+      idle_stop: 60,
     };
     for (const key of KEY_NAMES) {
       const o = { ...d, [key]: samples[key] } as EnvOptions;
@@ -419,6 +420,11 @@ describe('configHash', () => {
       else assert.equal(configHash(o), configHash(d), `${key} should not change the hash`);
     }
   });
+});
+
+test('idle_stop left unset does not change the hash of envs made before the key existed', () => {
+  // The defaults' hash before idle_stop was added.
+  assert.equal(configHash(defaultOptions()), '6792825fab75da4e');
 });
 
 describe('hasCreationSettings', () => {
@@ -466,6 +472,7 @@ describe('hasCreationSettings', () => {
     ['labels', { a: '1' }],
     ['persist', ['~']],
     ['prefix', 'x-'],
+    ['idle_stop', '2h'],
   ];
   test('the table below covers every creation key', () => {
     assert.deepEqual(

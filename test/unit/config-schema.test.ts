@@ -16,6 +16,8 @@ import {
   parseCopySpec,
   parseForwardSpec,
   parseKey,
+  formatDuration,
+  parseDuration,
   parseMemory,
   parsePortSpec,
   parseVolumeSpec,
@@ -267,6 +269,9 @@ const valid: [KeyName, unknown, unknown][] = [
   ['prefix', 'spoon-', 'spoon-'],
   ['prefix', 'my.team_', 'my.team_'],
   ['prefix', 'x', 'x'],
+  ['idle_stop', '2h', 7200],
+  ['idle_stop', '1h30m', 5400],
+  ['idle_stop', 'off', undefined],
 ];
 
 // ---- rejected values: [key, input, parts the message must contain after `where: `, parts of the hint] ----
@@ -442,6 +447,8 @@ const invalid: [KeyName, unknown, string[], string[]?][] = [
   ['prefix', 'a/b', ["'a/b'"]],
   ['prefix', 'x'.repeat(32), [`'${'x'.repeat(32)}'`]],
   ['prefix', 1, ['expected a string']],
+  ['idle_stop', '2 hours', ['invalid duration', "'2 hours'"]],
+  ['idle_stop', 90, ['invalid duration', '90']],
 ];
 
 describe('parseKey accepts', () => {
@@ -534,6 +541,20 @@ describe('the exported value parsers', () => {
     assertUsageError(() => parseMemory('lots', site), 'spoon.toml:3: x', ["'lots'"]);
   });
 
+  test('parseDuration reads 30s, 10m, 2h, 1d and combinations; formatDuration writes them back', () => {
+    for (const [text, seconds] of [['30s', 30], ['10m', 600], ['2h', 7200], ['1d', 86400], ['1h30m', 5400], ['1d2h3m4s', 93784], [' 2H ', 7200]] as const) {
+      assert.equal(parseDuration(text, site), seconds, text);
+    }
+    assert.equal(parseDuration('off', site), undefined);
+    assert.equal(parseDuration('0', site), undefined);
+    assert.equal(formatDuration(5400), '1h30m');
+    assert.equal(formatDuration(93784), '1d2h3m4s');
+    assert.equal(formatDuration(0), '0s');
+    for (const bad of ['', '2', '2x', 'h', '30m2h', '1.5h', '-1h', '0s', 3600]) {
+      assertUsageError(() => parseDuration(bad, site), 'spoon.toml:3: x', ['invalid duration']);
+    }
+  });
+
   test('parseVolumeSpec', () => {
     assert.deepEqual(parseVolumeSpec(`${EXISTING}:/w:ro`, site), bind(EXISTING, '/w', true));
     assert.deepEqual(parseVolumeSpec('/anon', site), vol('', '/anon'));
@@ -558,6 +579,8 @@ describe('the key table', () => {
     const spec = [
       'image', 'builddir', 'prebuild', 'user', 'session', 'listen', 'ports', 'forwards', 'copy', 'authorized_keys', 'run_on_create',
       'cpus', 'cpu_shares', 'memory', 'dns', 'volumes', 'privileged', 'env', 'labels', 'persist', 'forward_agent', 'shell', 'command', 'prefix',
+      // issue 14
+      'idle_stop',
     ];
     assert.deepEqual([...KEY_NAMES].sort(), [...spec].sort());
   });
@@ -619,6 +642,7 @@ describe('defaultOptions', () => {
     shell: undefined,
     command: undefined,
     prefix: 'spoon-',
+    idle_stop: undefined,
   };
 
   test('are the documented defaults', () => {

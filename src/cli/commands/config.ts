@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { Context } from '../../core/context.js';
 import { validateName } from '../../core/names.js';
-import { KEY_NAMES, type EnvOptions, type KeyName } from '../../config/schema.js';
+import { KEY_NAMES, formatDuration, type EnvOptions, type KeyName } from '../../config/schema.js';
 import { resolveOptions } from '../../config/layers.js';
 import { importSpoonrc } from '../../config/spoonrc-import.js';
 import { parse as parseToml } from 'smol-toml';
@@ -66,6 +66,8 @@ function display(key: KeyName, o: EnvOptions): string {
       return o.volumes.map((m) => `${m.source}${m.source ? ':' : ''}${m.target}${m.readOnly ? ':ro' : ''}`).join(', ') || '-';
     case 'copy':
       return o.copy.map((c) => `${c.from} -> ${c.to}`).join(', ') || '-';
+    case 'idle_stop':
+      return formatDuration(o.idle_stop ?? 0);
     case 'memory':
       return `${Math.round((o.memory ?? 0) / 1024 ** 2)}m`;
     case 'env':

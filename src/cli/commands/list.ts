@@ -2,6 +2,7 @@
 import type { Context } from '../../core/context.js';
 import { listEnvs } from '../../core/list.js';
 import { formatAge, formatPort, printJson, printTable } from '../output.js';
+import { formatDuration } from '../../config/schema.js';
 
 export async function listCommand(ctx: Context, flags: { json?: boolean; quiet?: boolean }): Promise<number> {
   const envs = await listEnvs(ctx);
@@ -19,7 +20,7 @@ export async function listCommand(ctx: Context, flags: { json?: boolean; quiet?:
     return 0;
   }
   printTable(
-    ['NAME', 'STATE', 'IMAGE', 'SSH', 'PORTS', 'CREATED', 'STATUS'],
+    ['NAME', 'STATE', 'IMAGE', 'SSH', 'PORTS', 'CREATED', 'IDLE', 'STATUS'],
     envs.map((e) => [
       e.name,
       e.state,
@@ -27,6 +28,8 @@ export async function listCommand(ctx: Context, flags: { json?: boolean; quiet?:
       e.ssh ? `${e.ssh.host}:${e.ssh.port}` : '-',
       e.ports.map(formatPort).join(', ') || '-',
       formatAge(e.createdAt),
+      // How long idle, of how long it may be: "5m/2h"; "-" for envs that do not stop themselves.
+      e.idleStop ? `${e.idleSeconds === null ? '?' : formatDuration(e.idleSeconds)}/${e.idleStop}` : '-',
       e.status,
     ]),
   );
