@@ -57,7 +57,6 @@ export const IDLE_WATCHER = `#!/bin/sh
 # Started by the container's main process; stops the container after IDLE seconds
 # without typing, ssh sessions (other than tmux clients) or CPU use.
 set -u
-set -f
 read -r IDLE INTERVAL PCT < ${IDLE_CONFIG} 2> /dev/null || exit 0
 [ -n "\${IDLE:-}" ] && [ "$IDLE" -gt 0 ] 2> /dev/null || exit 0
 SOCK=/run/spoon/tmux.sock
@@ -140,7 +139,11 @@ sessions() {
 
 now() { date +%s; }
 
+report() { printf '%s %s\\n' "$1" "$2" > "$OUT.new" && mv -f "$OUT.new" "$OUT"; }
+
 last=$(now)
+# At once: what an earlier run of the container left there is not about this one.
+report 0 "$last"
 scan
 cpu_us
 prev=$CPU
@@ -167,7 +170,7 @@ while :; do
   prev=$CPU
   [ "$last" -gt "$t" ] && last=$t
   idle=$((t - last))
-  printf '%s %s\\n' "$idle" "$t" > "$OUT.new" && mv -f "$OUT.new" "$OUT"
+  report "$idle" "$t"
   if [ "$idle" -ge "$IDLE" ]; then
     echo "spoon: idle_stop: idle for \${idle}s; stopping the container" >&2
     kill -TERM 1
