@@ -35,11 +35,10 @@ async function checkEnvs(ctx: Context): Promise<Check[]> {
   return Promise.all(containers.map(async (c) => withIdleStop(engine, c, await checkEnv(ctx, engine, c))));
 }
 
-/** The env's idle_stop setting (and, running, how long it has been idle), after its check. */
+/** The env's idle_stop setting (and, running, how long it has been idle), after its check; nothing when it is off. */
 async function withIdleStop(engine: Engine, c: ContainerInfo, check: Check): Promise<Check> {
-  if (c.labels[LABEL.connect] === 'exec') return check;
   const setting = c.labels[LABEL.idleStop];
-  if (!setting) return { ...check, detail: `${check.detail}; idle_stop off` };
+  if (!setting) return check;
   let idle = '';
   if (c.state === 'running') {
     const read = parseIdleFile(await engine.readFile(c.id, IDLE_FILE).catch(() => undefined));
