@@ -21,8 +21,10 @@
  * The watcher writes IDLE_FILE at each check: `IDLE_SECONDS CHECKED_AT_EPOCH`, read by
  * `spoon list` and `spoon doctor`. It is root's, outside the owner's /run/spoon.
  */
-import type { FileEntry } from '../engine/engine.js';
+import type { Engine, FileEntry } from '../engine/engine.js';
 import { formatDuration } from '../config/schema.js';
+import { findEnv } from './find-env.js';
+import { LABEL } from './labels.js';
 
 export const IDLE_SCRIPT = '/etc/spoon/idle';
 /** `SECONDS INTERVAL CPU_PERCENT`, or empty when idle_stop is off. */
@@ -50,6 +52,17 @@ export function idleLabel(seconds: number): string {
 export function parseIdleFile(content: Buffer | string | undefined): { idle: number; checkedAt: number } | null {
   const m = /^(\d+) (\d+)\s*$/.exec(content?.toString() ?? '');
   return m ? { idle: Number(m[1]), checkedAt: Number(m[2]) } : null;
+}
+
+/**
+ * After a session's connection dropped: why, when the env has stopped and is one that stops
+ * itself when idle (an attached terminal nobody typed in does not keep it up); else undefined.
+ */
+export async function idleStopNotice(engine: Engine, name: string, prefix: string): Promise<string | undefined> {
+  const c = await findEnv(engine, name, prefix).catch(() => undefined);
+  const setting = c?.labels[LABEL.idleStop];
+  if (!c || !setting || c.state === 'running') return undefined;
+  return `${name} has stopped: it stops itself after ${setting} without typing, sessions or CPU use (idle_stop); \`spoon ${name}\` starts it again`;
 }
 
 export const IDLE_WATCHER = `#!/bin/sh

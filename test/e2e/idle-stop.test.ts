@@ -94,8 +94,9 @@ describe('idle_stop', () => {
       // A key every other second: far apart enough that nothing else keeps it busy.
       if (round % 2 === 0) tmux('send-keys', '-t', 'typist:0.0', `: typing-${round}`, 'Enter');
     });
-    // Still attached, nobody typing: it stops.
+    // Still attached, nobody typing: it stops, and the attach says why.
     await stopped(name);
+    await waitFor('the attach to say why it ended', () => (tmux('capture-pane', '-p', '-J', '-t', 'typist:0.0').stdout.includes(`${name} has stopped: it stops itself after 6s`) ? true : undefined));
   });
 
   test('a busy process keeps it up with nobody attached; it stops once the process ends', async () => {

@@ -44,7 +44,14 @@ export async function upCommand(ctx: Context, name: string, flags: UpFlags): Pro
     (useTmux
       ? tmuxAttachCommand(options.session, { shell: options.shell, cwd: workdirOf(plan), ...(conn.kind === 'ssh' ? { socket: TMUX_SOCKET, helper: HELPER } : {}) })
       : inFolder(workdirOf(plan), LOGIN_SHELL));
-  return runCommand(ctx, conn, { command, tty: true, forwards: options.forwards, forwardAgent: options.forward_agent, login: options.command === undefined });
+  const status = await runCommand(ctx, conn, { command, tty: true, forwards: options.forwards, forwardAgent: options.forward_agent, login: options.command === undefined });
+  // ssh lost the connection: say so when the env stopped itself for being idle.
+  if (status === 255 && conn.kind === 'ssh') {
+    const { idleStopNotice } = await import('../../core/idle-stop.js');
+    const notice = await idleStopNotice(await ctx.engine(), name, options.prefix);
+    if (notice) ctx.report.info(notice);
+  }
+  return status;
 }
 
 /**
