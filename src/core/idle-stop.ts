@@ -160,7 +160,7 @@ report 0 "$last"
 scan
 cpu_us
 prev=$CPU
-echo "spoon: idle_stop: stopping after \${IDLE}s idle (checked every \${INTERVAL}s)" >&2
+echo "spoon: idle_stop: stopping after \${IDLE}s idle (checked every \${INTERVAL}s; CPU from \${CG:-the processes' times})" >&2
 while :; do
   sleep "$INTERVAL"
   t=$(now)
