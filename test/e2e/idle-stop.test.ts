@@ -111,6 +111,16 @@ describe('idle_stop', () => {
     await stopped(name);
   });
 
+  test('a running `spoon exec` (an ssh session, no CPU) keeps it up; it stops once the command ends', async () => {
+    const name = box.name('session');
+    await box.up(name, ['--idle-stop', IDLE]);
+    const running = box.spoon(['exec', name, '--', 'sleep', String(BEYOND_IDLE_MS / 1000 + 3)]);
+    await waitFor('the command to run', async () => ((await box.spoon(['exec', name, '--', 'pgrep', '-x', 'sleep'])).code === 0 ? true : undefined));
+    await staysUp(name);
+    assert.equal((await running).code, 0);
+    await stopped(name);
+  });
+
   test('an open forward keeps it up; it stops once the forward ends', async () => {
     const name = box.name('fwd');
     await box.up(name, ['--idle-stop', IDLE]);
