@@ -9,6 +9,9 @@ import { isAbsolute, posix, resolve } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { UsageError } from '../errors.js';
+import { DURATION_UNITS } from './duration.js';
+
+export { formatDuration } from './duration.js';
 
 export interface PortSpec {
   container: number;
@@ -256,13 +259,6 @@ export function parseMemory(value: unknown, site: ValueSite): number {
   return bytes;
 }
 
-const DURATION_UNITS: [string, number][] = [
-  ['d', 86400],
-  ['h', 3600],
-  ['m', 60],
-  ['s', 1],
-];
-
 /** "30s", "10m", "2h", "1d" or a combination in that order ("1h30m"); "off" or "0" is none. */
 export function parseDuration(value: unknown, site: ValueSite): number | undefined {
   const text = typeof value === 'number' ? String(value) : str(value, site).trim().toLowerCase();
@@ -273,20 +269,6 @@ export function parseDuration(value: unknown, site: ValueSite): number | undefin
     fail(site, `invalid duration ${show(value)}: use a duration like 30s, 10m, 2h, 1d or 1h30m (or "off")`);
   }
   return seconds;
-}
-
-/** Seconds the way parseDuration reads them: 5400 → "1h30m". */
-export function formatDuration(seconds: number): string {
-  let left = Math.round(seconds);
-  if (left <= 0) return '0s';
-  let out = '';
-  for (const [name, unit] of DURATION_UNITS) {
-    if (left >= unit) {
-      out += `${Math.floor(left / unit)}${name}`;
-      left %= unit;
-    }
-  }
-  return out;
 }
 
 function parsePersistPath(value: unknown, site: ValueSite): string {

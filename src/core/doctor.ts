@@ -13,7 +13,7 @@ import { isSpoonSshd, sshBanner } from './wait-sshd.js';
 import { publishedPortHost } from '../engine/endpoint.js';
 import { readIfExists } from '../state/files.js';
 import type { ContainerInfo, Engine } from '../engine/engine.js';
-import { formatDuration } from '../config/schema.js';
+import { formatDuration } from '../config/duration.js';
 import { IDLE_FILE, parseIdleFile } from './idle-stop.js';
 
 export interface Check {

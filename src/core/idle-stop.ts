@@ -21,9 +21,8 @@
  * The watcher writes IDLE_FILE at each check: `IDLE_SECONDS CHECKED_AT_EPOCH`, read by
  * `spoon list` and `spoon doctor`. It is root's, outside the owner's /run/spoon.
  */
-import type { Engine, FileEntry } from '../engine/engine.js';
-import { formatDuration } from '../config/schema.js';
-import { findEnv } from './find-env.js';
+import type { ContainerInfo, FileEntry } from '../engine/engine.js';
+import { formatDuration } from '../config/duration.js';
 import { LABEL } from './labels.js';
 
 export const IDLE_SCRIPT = '/etc/spoon/idle';
@@ -58,8 +57,7 @@ export function parseIdleFile(content: Buffer | string | undefined): { idle: num
  * After a session's connection dropped: why, when the env has stopped and is one that stops
  * itself when idle (an attached terminal nobody typed in does not keep it up); else undefined.
  */
-export async function idleStopNotice(engine: Engine, name: string, prefix: string): Promise<string | undefined> {
-  const c = await findEnv(engine, name, prefix).catch(() => undefined);
+export function idleStopNotice(c: ContainerInfo | undefined, name: string): string | undefined {
   const setting = c?.labels[LABEL.idleStop];
   if (!c || !setting || c.state === 'running') return undefined;
   return `${name} has stopped: it stops itself after ${setting} without typing, sessions or CPU use (idle_stop); \`spoon ${name}\` starts it again`;

@@ -2,7 +2,7 @@
 import type { Context } from '../../core/context.js';
 import { listEnvs } from '../../core/list.js';
 import { formatAge, formatPort, printJson, printTable } from '../output.js';
-import { formatDuration } from '../../config/schema.js';
+import { formatDuration } from '../../config/duration.js';
 
 export async function listCommand(ctx: Context, flags: { json?: boolean; quiet?: boolean }): Promise<number> {
   const envs = await listEnvs(ctx);

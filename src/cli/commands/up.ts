@@ -48,7 +48,7 @@ export async function upCommand(ctx: Context, name: string, flags: UpFlags): Pro
   // ssh lost the connection: say so when the env stopped itself for being idle.
   if (status === 255 && conn.kind === 'ssh') {
     const { idleStopNotice } = await import('../../core/idle-stop.js');
-    const notice = await idleStopNotice(await ctx.engine(), name, options.prefix);
+    const notice = idleStopNotice(await findEnv(await ctx.engine(), name, options.prefix).catch(() => undefined), name);
     if (notice) ctx.report.info(notice);
   }
   return status;
