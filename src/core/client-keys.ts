@@ -86,7 +86,11 @@ export function userPublicKeys(home: string | undefined): string[] {
  * quoting in an authorized_keys option.
  */
 export function callerIdentity(home: string | undefined): string {
-  const comment = userPublicKeys(home).map((k) => parsePublicKey(k)?.comment ?? '').find((c) => c !== '');
+  return identityOf(userPublicKeys(home));
+}
+
+function identityOf(userKeys: string[]): string {
+  const comment = userKeys.map((k) => parsePublicKey(k)?.comment ?? '').find((c) => c !== '');
   const raw = comment ?? `${safeUsername()}@${hostname()}`;
   return raw.replace(/[^A-Za-z0-9@._+-]+/g, '-').slice(0, 64) || 'unknown';
 }
@@ -99,16 +103,20 @@ function safeUsername(): string {
   }
 }
 
-/** A member's key line: sshd hands their identity to the session (WHO_VARIABLE), so `who` can name them. */
-export function memberKeyLine(key: string, identity: string): string {
-  const parsed = parsePublicKey(key);
-  if (!parsed) throw new Error(`not an OpenSSH public key: ${key.slice(0, 40)}`);
-  return `environment="${WHO_VARIABLE}=${identity}" ${parsed.type} ${parsed.blob}${parsed.comment ? ` ${parsed.comment}` : ''}`;
+export interface MemberKey {
+  /** The key's base64 blob: the same key whatever options or comment a line gives it. */
+  blob: string;
+  /** The authorized_keys line: sshd hands the identity to the session (WHO_VARIABLE), so `who` can name them. */
+  line: string;
 }
 
 /** The caller's keys (spoon's own and ~/.ssh/id_*.pub), each tagged with their identity. */
-export function memberKeys(paths: StatePaths, home: string | undefined): { identity: string; lines: string[] } {
-  const identity = callerIdentity(home);
-  const keys = [ensureClientKey(paths), ...userPublicKeys(home)];
-  return { identity, lines: keys.map((k) => memberKeyLine(k, identity)) };
+export function memberKeys(paths: StatePaths, home: string | undefined): { identity: string; keys: MemberKey[] } {
+  const userKeys = userPublicKeys(home);
+  const identity = identityOf(userKeys);
+  const keys = [ensureClientKey(paths), ...userKeys].flatMap((key) => {
+    const k = parsePublicKey(key);
+    return k ? [{ blob: k.blob, line: `environment="${WHO_VARIABLE}=${identity}" ${k.type} ${k.blob}${k.comment ? ` ${k.comment}` : ''}` }] : [];
+  });
+  return { identity, keys };
 }

@@ -175,7 +175,7 @@ async function createEnv(ctx: Context, engine: Engine, name: string, plan: EnvPl
   ctx.timeline.mark('image');
 
   const members = memberKeys(ctx.paths, ctx.env.HOME);
-  const authorizedKeys = [...members.lines, ...configuredKeys(options.authorized_keys)];
+  const authorizedKeys = [...members.keys.map((k) => k.line), ...configuredKeys(options.authorized_keys)];
   const hostKey = generateEd25519(hostAlias(name));
   const cname = containerName(options.prefix, name);
   const home = homeOf(options.user);
