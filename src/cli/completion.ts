@@ -23,6 +23,8 @@ export interface CommandSpec {
   options: OptionSpec[];
   /** Its first argument is an env NAME. */
   takesName: boolean;
+  /** Its first argument is a FILE (bash and zsh offer files wherever nothing else fits; fish needs telling). */
+  takesFile: boolean;
   /** Subcommands (`config import`, `snapshot rm`), offered beside the NAME. */
   subcommands: string[];
 }
@@ -50,6 +52,7 @@ export function completionSpec(program: Command): CompletionSpec {
       description: c.description(),
       options: options(c),
       takesName: c.registeredArguments[0]?.name() === 'NAME',
+      takesFile: c.registeredArguments[0]?.name() === 'FILE',
       subcommands: help.visibleCommands(c).filter((s) => s.name() !== 'help').map((s) => s.name()),
     }));
   const completion = commands.find((c) => c.names[0] === 'completion');
@@ -230,6 +233,7 @@ function fishScript(spec: CompletionSpec): string {
   for (const c of spec.commands) {
     const cond = `__spoon_in ${c.names.join(' ')}`;
     for (const o of c.options) lines.push(optionLine(cond, o));
+    if (c.takesFile) lines.push(`complete -c spoon -n ${quote(`__spoon_first_arg_of ${c.names.join(' ')}`)} -F`);
     if (c.takesName) lines.push(`complete -c spoon -n ${quote(`__spoon_first_arg_of ${c.names.join(' ')}`)} -a '${[...c.subcommands, `(${NAMES_COMMAND})`].join(' ')}'`);
   }
   lines.push(`complete -c spoon -n '__spoon_first_arg_of completion' -a '${SHELLS.join(' ')}'`);

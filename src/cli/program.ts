@@ -187,6 +187,21 @@ docker-spoon's flags still work: -l (list), -d NAME (destroy), -n NAME (ports),
     .action(run(async () => (await import('./commands/pairing.js')).whoCommand));
 
   program
+    .command('record')
+    .description("record the env's shared session as an asciinema v2 .cast until Ctrl-C (or the session ends), with markers for joins, leaves and role changes; by default in the env's home (~/recordings), which survives destroy")
+    .argument('<NAME>', 'environment name')
+    .option('--out <file>', 'write the recording to this new local file instead')
+    .action(run(async () => (await import('./commands/record.js')).recordCommand));
+
+  program
+    .command('replay')
+    .description('play an asciinema v2 recording (.cast) in this terminal with its original timing')
+    .argument('<FILE>', 'a local .cast file, or NAME:PATH for one in env NAME (PATH relative to its home)')
+    .option('--speed <x>', 'play this many times faster (0.5: slower)', '1')
+    .option('--idle-limit <seconds>', 'shorten every pause longer than this (default: the recording\'s idle_time_limit, else none)')
+    .action(run(async () => (await import('./commands/record.js')).replayCommand));
+
+  program
     .command('forward')
     .description('forward local ports to the env over ssh until Ctrl-C: 3000 or 8080:80')
     .argument('<NAME>', 'environment name')

@@ -67,10 +67,14 @@ export async function startMaster(args: string[], controlPath: string, logFile: 
   }
 }
 
-/** Starts ssh with piped stdio, for a byte stream through it (the engine tunnel). */
-export function spawnPipedSsh(args: string[], observe?: CommandObserver): ChildProcessWithoutNullStreams {
+/**
+ * Starts ssh with piped stdio, for a byte stream through it (the engine tunnel). With
+ * `ownGroup`, a Ctrl-C at the terminal reaches only spoon, not this ssh: spoon ends it
+ * itself once it has written everything (a recording's last lines).
+ */
+export function spawnPipedSsh(args: string[], observe?: CommandObserver, opts: { ownGroup?: boolean } = {}): ChildProcessWithoutNullStreams {
   observe?.(`ssh command: ${shellQuote([SSH_BINARY, ...args])}`);
-  return spawn(SSH_BINARY, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  return spawn(SSH_BINARY, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: opts.ownGroup === true });
 }
 
 /** Runs ssh to completion, capturing its output (control commands like `-O exit`). */

@@ -23,6 +23,11 @@ describe('completion spec (from the command tree)', () => {
     assert.equal(cmd('completion')?.takesName, false);
     assert.deepEqual(cmd('snapshot')?.subcommands, ['rm']);
     assert.deepEqual(cmd('config')?.subcommands, ['import']);
+    assert.equal(cmd('record')?.takesName, true);
+    assert.equal(cmd('replay')?.takesName, false);
+    assert.equal(cmd('replay')?.takesFile, true);
+    assert.equal(cmd('record')?.options.find((o) => o.flags.includes('--out'))?.value, 'file');
+    assert.match(completionScript('fish', spec), /^complete -c spoon -n '__spoon_first_arg_of replay' -F$/m);
   });
 
   test('options: flags, what their value is, hidden ones left out', () => {
