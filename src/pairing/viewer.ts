@@ -59,8 +59,9 @@ async function sessionSize(ctx: Context, name: string, target: SshTarget, sessio
 
 function attach(ctx: Context, target: SshTarget, session: string, size: { cols: number; rows: number }, who: string): Viewer {
   // ssh -tt: a terminal is needed though spoon's stdin is none; stty gives it the
-  // session's size, since ssh has no terminal of its own to take a size from.
-  const tmux = ['env', `TERM=${DEFAULT_TERM}`, `SPOON_WHO=${who.replace(/[\t\n]/g, ' ')}`, 'tmux', '-S', TMUX_SOCKET, 'attach-session', '-f', 'ignore-size,read-only', '-t', `=${session}`];
+  // session's size, since ssh has no terminal of its own to take a size from. tmux -u:
+  // the env's locale may not say UTF-8, and the client would draw other text as `_`.
+  const tmux = ['env', `TERM=${DEFAULT_TERM}`, `SPOON_WHO=${who.replace(/[\t\n]/g, ' ')}`, 'tmux', '-u', '-S', TMUX_SOCKET, 'attach-session', '-f', 'ignore-size,read-only', '-t', `=${session}`];
   const command = `stty cols ${size.cols} rows ${size.rows} 2>/dev/null; exec ${shellQuote(tmux)}`;
   const child = spawnPipedSsh(['-t', ...sessionArgs(target, { tty: true, useMaster: true, forwards: [], forwardAgent: false, command })], (l) => ctx.report.debug(l));
   child.stderr.on('data', (d: Buffer) => ctx.report.debug(`viewer: ${d.toString().trimEnd()}`));
