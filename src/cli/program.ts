@@ -197,7 +197,7 @@ docker-spoon's flags still work: -l (list), -d NAME (destroy), -n NAME (ports),
     .command('replay')
     .description('play an asciinema v2 recording (.cast) in this terminal with its original timing')
     .argument('<FILE>', 'a local .cast file, or NAME:PATH for one in env NAME (PATH relative to its home)')
-    .option('--speed <x>', 'play this many times faster (0.5: slower)', '1')
+    .option('--speed <x>', 'play this many times faster (0.5: slower; default: 1)')
     .option('--idle-limit <seconds>', 'shorten every pause longer than this (default: the recording\'s idle_time_limit, else none)')
     .action(run(async () => (await import('./commands/record.js')).replayCommand));
 

@@ -202,6 +202,20 @@ describe('record and replay', () => {
     assert.match(again.stderr, /--out: .*local\.cast already exists/);
   });
 
+  test('a recording ends by itself when the session ends', async () => {
+    const file = join(box.dir, 'ended.cast');
+    const rec = startRecorder([name, '--out', file]);
+    await waitFor('the recorder to start', () => (rec.stderr().includes('Ctrl-C to stop') ? true : undefined));
+    await ownerTypes('echo last-$((3*3))');
+    await waitFor('the command to run', async () => ((await paneText()).includes('last-9') ? true : undefined));
+    const kill = await box.spoon(['exec', name, '--', 'tmux', '-S', '/run/spoon/tmux.sock', 'kill-session', '-t', '=pair']);
+    assert.equal(kill.code, 0, kill.stderr);
+    const r = await rec.done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /the session ended: recorded/);
+    assert.ok(output(parseV2(readFileSync(file, 'utf8')).events).includes('last-9'));
+  });
+
   test('bad input: a bad file names its line, a missing file or env is said', async () => {
     const bad = join(box.dir, 'bad.cast');
     writeFileSync(bad, '{"version":2,"width":80,"height":24}\n[0.5,"o","ok"]\n[0.7,"o"]\n');
