@@ -2,13 +2,15 @@
  * A core Context around a FakeEngine: its own state folder and HOME (removed by
  * dispose), a reporter that records what core says, and helpers to make plans.
  */
+import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { mkdirSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
 import { defaultOptions, type EnvOptions } from '../../src/config/schema.js';
-import type { Context, Reporter } from '../../src/core/context.js';
+import type { Context, ProcessEvent, ProcessHooks, Reporter } from '../../src/core/context.js';
 import { planEnv, type EnvPlan } from '../../src/core/plan.js';
 import { Timeline } from '../../src/core/timeline.js';
 import { defaultImageTag } from '../../src/images/default-image.js';
@@ -21,8 +23,38 @@ export interface Said {
   message: string;
 }
 
+/** Signals a test sends (emit), exits it observes, and the pids it calls alive. */
+export class FakeProcess implements ProcessHooks {
+  readonly pid = 4242;
+  readonly events = new EventEmitter();
+  readonly exits: number[] = [];
+  readonly living = new Set<number>([this.pid]);
+  on(event: ProcessEvent, listener: () => void): void {
+    this.events.on(event, listener);
+  }
+  once(event: ProcessEvent, listener: () => void): void {
+    this.events.once(event, listener);
+  }
+  off(event: ProcessEvent, listener: () => void): void {
+    this.events.off(event, listener);
+  }
+  exit(status: number): void {
+    this.exits.push(status);
+  }
+  alive(pid: number): boolean {
+    return this.living.has(pid);
+  }
+  /** Delivers a signal as the OS would: false when nobody handles it (the process would die of it). */
+  signal(signal: NodeJS.Signals): boolean {
+    return this.events.emit(signal);
+  }
+}
+
 export interface FakeSetup {
   engine: FakeEngine;
+  proc: FakeProcess;
+  /** What core wrote to the terminal's stderr. */
+  stderr(): string;
   ctx: Context;
   /** Everything core reported, in order. */
   said: Said[];
@@ -43,6 +75,9 @@ export function fakeSetup(): FakeSetup {
   const said: Said[] = [];
   const say = (kind: Said['kind']) => (message: string) => void said.push({ kind, message });
   const report: Reporter = { info: say('info'), progress: say('progress'), warn: say('warn'), verbose: say('verbose'), debug: say('debug') };
+  let stderrText = '';
+  const stderr = new PassThrough();
+  stderr.on('data', (d: Buffer) => (stderrText += d.toString()));
   const ctx: Context = {
     env,
     paths: statePaths(env),
@@ -51,10 +86,14 @@ export function fakeSetup(): FakeSetup {
     report,
     timeline: new Timeline(),
     interactive: { stdin: false, stdout: false },
+    terminal: { stdin: new PassThrough(), stdout: new PassThrough(), stderr },
+    proc: new FakeProcess(),
   };
   const servers: Server[] = [];
   return {
     engine,
+    proc: ctx.proc as FakeProcess,
+    stderr: () => stderrText,
     ctx,
     said,
     dir,
