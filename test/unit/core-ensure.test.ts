@@ -164,6 +164,16 @@ describe('ensureEnv with an existing container', () => {
     assert.match(err.hint ?? '', /Bad configuration option/);
   });
 
+  test('a container that died (killed on its host) is started again, same container, home kept', async () => {
+    const first = await ensure('web');
+    await s.engine.putFiles(first.container.id, [], [{ path: '/home/dev/notes.txt', content: 'kept', mode: 0o644 }]);
+    s.engine.crash(first.container.id, 137, 'Killed');
+    const again = await ensure('web');
+    assert.equal(again.container.id, first.container.id);
+    assert.equal(again.started, true);
+    assert.equal(s.engine.fileIn(again.container.id, '/home/dev/notes.txt'), 'kept');
+  });
+
   test('two concurrent callers end with one container, and both get it', async () => {
     const [a, b] = await Promise.all([ensure('web'), ensure('web')]);
     assert.equal(a.container.id, b.container.id);
