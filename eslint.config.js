@@ -22,6 +22,26 @@ export default tseslint.config(
     },
   },
   {
+    // Terminal, signals and exit belong to the CLI layer: core and pairing get them through
+    // their Context (terminal, proc, env), so their use-cases run in tests without a process.
+    files: ['src/core/**/*.ts', 'src/pairing/**/*.ts'],
+    rules: {
+      'no-restricted-globals': ['error', { name: 'process', message: 'use the Context (ctx.terminal, ctx.proc, ctx.env) that src/cli/context.ts provides' }],
+      'no-restricted-properties': ['error', { object: 'globalThis', property: 'process', message: 'use the Context that src/cli/context.ts provides' }],
+      // Replaces the rule above for these files, so it repeats the CLI patterns.
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'node:process', message: 'use the Context that src/cli/context.ts provides' },
+            { name: 'process', message: 'use the Context that src/cli/context.ts provides' },
+          ],
+          patterns: [{ group: ['**/cli/**', '../cli/*'], message: 'core/engine/ssh must not depend on the CLI layer' }],
+        },
+      ],
+    },
+  },
+  {
     files: ['scripts/**/*.mjs', 'bench/**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },

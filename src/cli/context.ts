@@ -1,5 +1,5 @@
 /** Builds the core Context from the global flags and the process environment. */
-import type { Context } from '../core/context.js';
+import type { Context, ProcessHooks, Terminal } from '../core/context.js';
 import { Timeline } from '../core/timeline.js';
 import type { Engine } from '../engine/engine.js';
 import { insecureEngineWarning, resolveEndpoint } from '../engine/endpoint.js';
@@ -32,5 +32,31 @@ export function buildContext(flags: GlobalFlags): Context {
     report,
     timeline: new Timeline(),
     interactive: { stdin: process.stdin.isTTY === true, stdout: process.stdout.isTTY === true },
+    terminal: processTerminal(),
+    proc: processHooks(),
+  };
+}
+
+/** This process's stdio, for core's terminal. */
+export function processTerminal(): Terminal {
+  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+}
+
+/** This process's signals, exit and id, for core (which never touches `process`). */
+export function processHooks(): ProcessHooks {
+  return {
+    pid: process.pid,
+    on: (event, listener) => void process.on(event, listener),
+    once: (event, listener) => void process.once(event, listener),
+    off: (event, listener) => void process.off(event, listener),
+    exit: (status) => process.exit(status),
+    alive: (pid) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    },
   };
 }

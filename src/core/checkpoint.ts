@@ -10,6 +10,6 @@ const PAUSE_MS = 10 * 60_000;
 
 export async function checkpoint(ctx: Context, phase: string): Promise<void> {
   if (ctx.env.SPOON_TEST_PAUSE_AT !== phase) return;
-  process.stderr.write(`spoon: paused at ${phase} (SPOON_TEST_PAUSE_AT)\n`);
+  ctx.terminal.stderr.write(`spoon: paused at ${phase} (SPOON_TEST_PAUSE_AT)\n`);
   await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
 }

@@ -3,6 +3,7 @@
  * also allowed into envs, so `ssh` with the user's usual key works too.
  */
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { linkSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,14 @@ import type { StatePaths } from '../state/paths.js';
 import { RuntimeError, UsageError } from '../errors.js';
 import { WHO_VARIABLE } from './provision.js';
 
-export function ensureClientKey(paths: StatePaths): string {
+/** The caller's environment variables these read (the process environment, from the CLI). */
+export interface KeyEnv {
+  HOME?: string | undefined;
+  HOSTNAME?: string | undefined;
+  USER?: string | undefined;
+}
+
+export function ensureClientKey(paths: StatePaths, env: KeyEnv): string {
   const existing = readIfExists(paths.clientPublicKey);
   const hasPrivate = readIfExists(paths.clientKey) !== undefined;
   if (existing !== undefined && hasPrivate) return existing.trim();
@@ -20,19 +28,21 @@ export function ensureClientKey(paths: StatePaths): string {
   if (existing !== undefined) rmSync(paths.clientPublicKey, { force: true });
 
   ensureDir(paths.root);
-  const pair = generateEd25519(`spoon@${process.env.HOSTNAME ?? 'host'}`);
+  const pair = generateEd25519(`spoon@${env.HOSTNAME ?? 'host'}`);
   // link() is atomic and fails if the target exists: two first runs agree on one key.
-  const tmp = `${paths.clientKey}.${process.pid}.tmp`;
+  const suffix = randomBytes(6).toString('hex');
+  const tmp = `${paths.clientKey}.${suffix}.tmp`;
+  const tmpPublic = `${paths.clientPublicKey}.${suffix}.tmp`;
   try {
     writeFileSync(tmp, pair.privateKey, { mode: 0o600 });
-    writeFileSync(`${paths.clientPublicKey}.${process.pid}.tmp`, pair.publicKey + '\n', { mode: 0o644 });
+    writeFileSync(tmpPublic, pair.publicKey + '\n', { mode: 0o644 });
     linkSync(tmp, paths.clientKey);
-    linkSync(`${paths.clientPublicKey}.${process.pid}.tmp`, paths.clientPublicKey);
+    linkSync(tmpPublic, paths.clientPublicKey);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw stateError(`cannot write spoon's key ${paths.clientKey}`, err);
   } finally {
     rmSync(tmp, { force: true });
-    rmSync(`${paths.clientPublicKey}.${process.pid}.tmp`, { force: true });
+    rmSync(tmpPublic, { force: true });
   }
   const published = readIfExists(paths.clientPublicKey);
   if (published !== undefined) return published.trim();
@@ -85,21 +95,21 @@ export function userPublicKeys(home: string | undefined): string[] {
  * key (`alice@laptop`), else their local user@host. Kept to characters that need no
  * quoting in an authorized_keys option.
  */
-export function callerIdentity(home: string | undefined): string {
-  return identityOf(userPublicKeys(home));
+export function callerIdentity(env: KeyEnv): string {
+  return identityOf(userPublicKeys(env.HOME), env);
 }
 
-function identityOf(userKeys: string[]): string {
+function identityOf(userKeys: string[], env: KeyEnv): string {
   const comment = userKeys.map((k) => parsePublicKey(k)?.comment ?? '').find((c) => c !== '');
-  const raw = comment ?? `${safeUsername()}@${hostname()}`;
+  const raw = comment ?? `${safeUsername(env)}@${hostname()}`;
   return raw.replace(/[^A-Za-z0-9@._+-]+/g, '-').slice(0, 64) || 'unknown';
 }
 
-function safeUsername(): string {
+function safeUsername(env: KeyEnv): string {
   try {
     return userInfo().username;
   } catch {
-    return process.env.USER ?? 'user';
+    return env.USER ?? 'user';
   }
 }
 
@@ -111,10 +121,10 @@ export interface MemberKey {
 }
 
 /** The caller's keys (spoon's own and ~/.ssh/id_*.pub), each tagged with their identity. */
-export function memberKeys(paths: StatePaths, home: string | undefined): { identity: string; keys: MemberKey[] } {
-  const userKeys = userPublicKeys(home);
-  const identity = identityOf(userKeys);
-  const keys = [ensureClientKey(paths), ...userKeys].flatMap((key) => {
+export function memberKeys(paths: StatePaths, env: KeyEnv): { identity: string; keys: MemberKey[] } {
+  const userKeys = userPublicKeys(env.HOME);
+  const identity = identityOf(userKeys, env);
+  const keys = [ensureClientKey(paths, env), ...userKeys].flatMap((key) => {
     const k = parsePublicKey(key);
     return k ? [{ blob: k.blob, line: `environment="${WHO_VARIABLE}=${identity}" ${k.type} ${k.blob}${k.comment ? ` ${k.comment}` : ''}` }] : [];
   });

@@ -152,7 +152,7 @@ export async function runCommand(ctx: Context, conn: Connection, request: Sessio
   const { runEngineSession, withTerm } = await import('./engine-session.js');
   const argv = ['/bin/sh', '-c', s.command];
   ctx.report.debug(`engine exec: ${JSON.stringify(argv)} as ${conn.user ?? "the image's user"}`);
-  return runEngineSession(await ctx.engine(), conn.containerId, { argv, tty: s.tty, env: withTerm([], ctx.env.TERM), ...(conn.user ? { user: conn.user } : {}) });
+  return runEngineSession(await ctx.engine(), conn.containerId, { argv, tty: s.tty, env: withTerm([], ctx.env.TERM), ...(conn.user ? { user: conn.user } : {}) }, ctx);
 }
 
 /** Runs one ssh session with the terminal handed over; resolves with the remote status. */

@@ -7,6 +7,10 @@
  */
 import { exitStatusFor } from '../ssh/spawn.js';
 import type { Engine, ExecProcess } from '../engine/engine.js';
+import type { Context, ProcessHooks, Terminal } from './context.js';
+
+/** What a session binds: the terminal, the signals, and the host's TERM (from the CLI's context). */
+export type SessionHost = Pick<Context, 'terminal' | 'proc' | 'env'>;
 
 export interface EngineSessionOptions {
   /** The command, as is (no shell parses it). */
@@ -23,16 +27,17 @@ export const DEFAULT_TERM = 'xterm-256color';
 
 
 /** Runs the command in the container with this process's stdio; resolves with its exit status. */
-export async function runEngineSession(engine: Engine, containerId: string, opts: EngineSessionOptions): Promise<number> {
-  const stdin = process.stdin;
+export async function runEngineSession(engine: Engine, containerId: string, opts: EngineSessionOptions, host: SessionHost): Promise<number> {
+  const { terminal, proc } = host;
+  const stdin = terminal.stdin;
   // With a TTY, the terminal is the input: only when stdin is one (a pipe's EOF would
   // end a TTY exec's output at once; this is `docker exec -t` without -i). Without a
   // TTY, stdin is passed on unless it is a terminal: a pipe or a file, read to its end.
   const attachStdin = opts.tty ? Boolean(stdin.isTTY) : !stdin.isTTY;
-  const proc = await engine.exec(containerId, {
+  const exec = await engine.exec(containerId, {
     cmd: opts.argv,
     user: opts.user,
-    env: opts.tty ? withTerm(opts.env ?? [], process.env.TERM) : opts.env,
+    env: opts.tty ? withTerm(opts.env ?? [], host.env.TERM) : opts.env,
     workdir: opts.workdir,
     tty: opts.tty,
     stdin: attachStdin,
@@ -40,15 +45,15 @@ export async function runEngineSession(engine: Engine, containerId: string, opts
 
   const undo: (() => void)[] = [];
   try {
-    if (opts.tty && stdin.isTTY) rawMode(undo);
-    const outcome = bind(proc, attachStdin, opts.tty, undo);
-    const signalled = onSignals(proc, opts.tty, undo);
+    if (opts.tty && stdin.isTTY) rawMode(terminal, proc, undo);
+    const outcome = bind(exec, terminal, proc, attachStdin, opts.tty, undo);
+    const signalled = onSignals(exec, proc, opts.tty, undo);
     // The loser of the race must not surface as an unhandled rejection.
     outcome.catch(() => undefined);
     return await Promise.race([outcome, signalled]);
   } finally {
     for (const step of undo.reverse()) step();
-    proc.close();
+    exec.close();
   }
 }
 
@@ -73,28 +78,28 @@ export async function runEngineCaptured(engine: Engine, containerId: string, cmd
 /** A login shell: bash when the image has it, else sh (for images without tmux). */
 export const LOGIN_SHELL = 'if command -v bash >/dev/null 2>&1; then exec bash -l; fi; exec sh -l';
 
-function rawMode(undo: (() => void)[]): void {
-  const stdin = process.stdin;
-  stdin.setRawMode(true);
+function rawMode(terminal: Terminal, proc: ProcessHooks, undo: (() => void)[]): void {
+  const stdin = terminal.stdin;
+  stdin.setRawMode?.(true);
   // A last resort for exits that skip the finally (process.exit from elsewhere).
   const onExit = () => {
-    if (stdin.isRaw) stdin.setRawMode(false);
+    if (stdin.isRaw) stdin.setRawMode?.(false);
   };
-  process.on('exit', onExit);
+  proc.on('exit', onExit);
   undo.push(() => {
-    process.off('exit', onExit);
+    proc.off('exit', onExit);
     onExit();
   });
 }
 
 /** Wires stdio to the exec; settles with the exit status once its output is all written. */
-function bind(proc: ExecProcess, attachStdin: boolean, tty: boolean, undo: (() => void)[]): Promise<number> {
-  const stdin = process.stdin;
-  proc.stdout.pipe(process.stdout, { end: false });
-  proc.stderr?.pipe(process.stderr, { end: false });
+function bind(proc: ExecProcess, terminal: Terminal, hooks: ProcessHooks, attachStdin: boolean, tty: boolean, undo: (() => void)[]): Promise<number> {
+  const stdin = terminal.stdin;
+  proc.stdout.pipe(terminal.stdout, { end: false });
+  proc.stderr?.pipe(terminal.stderr, { end: false });
   undo.push(() => {
-    proc.stdout.unpipe(process.stdout);
-    proc.stderr?.unpipe(process.stderr);
+    proc.stdout.unpipe(terminal.stdout);
+    proc.stderr?.unpipe(terminal.stderr);
   });
 
   if (attachStdin && proc.stdin) {
@@ -110,15 +115,15 @@ function bind(proc: ExecProcess, attachStdin: boolean, tty: boolean, undo: (() =
 
   if (tty) {
     const resize = () => {
-      const size = terminalSize();
+      const size = terminalSize(terminal);
       if (size) proc.resize(size.cols, size.rows).catch(() => undefined);
     };
     const state = { over: false };
-    void initialSize(proc, state);
-    process.on('SIGWINCH', resize);
+    void initialSize(proc, terminal, state);
+    hooks.on('SIGWINCH', resize);
     undo.push(() => {
       state.over = true;
-      process.off('SIGWINCH', resize);
+      hooks.off('SIGWINCH', resize);
     });
   }
 
@@ -132,15 +137,15 @@ function bind(proc: ExecProcess, attachStdin: boolean, tty: boolean, undo: (() =
 }
 
 /** SIGTERM/SIGHUP end the session with 128+n; on a TTY, SIGINT/SIGQUIT are left to the remote side. */
-function onSignals(proc: ExecProcess, tty: boolean, undo: (() => void)[]): Promise<number> {
+function onSignals(proc: ExecProcess, hooks: ProcessHooks, tty: boolean, undo: (() => void)[]): Promise<number> {
   return new Promise<number>((resolve) => {
     const ignore = () => {};
     if (tty) {
-      process.on('SIGINT', ignore);
-      process.on('SIGQUIT', ignore);
+      hooks.on('SIGINT', ignore);
+      hooks.on('SIGQUIT', ignore);
       undo.push(() => {
-        process.off('SIGINT', ignore);
-        process.off('SIGQUIT', ignore);
+        hooks.off('SIGINT', ignore);
+        hooks.off('SIGQUIT', ignore);
       });
     }
     for (const signal of ['SIGHUP', 'SIGTERM'] as const) {
@@ -148,23 +153,23 @@ function onSignals(proc: ExecProcess, tty: boolean, undo: (() => void)[]): Promi
         resolve(exitStatusFor(signal));
         proc.close();
       };
-      process.on(signal, handler);
-      undo.push(() => process.off(signal, handler));
+      hooks.on(signal, handler);
+      undo.push(() => hooks.off(signal, handler));
     }
   });
 }
 
-function terminalSize(): { cols: number; rows: number } | undefined {
-  for (const s of [process.stdout, process.stderr]) {
-    if (s.isTTY && s.columns > 0 && s.rows > 0) return { cols: s.columns, rows: s.rows };
+function terminalSize(terminal: Terminal): { cols: number; rows: number } | undefined {
+  for (const s of [terminal.stdout, terminal.stderr]) {
+    if (s.isTTY && s.columns && s.rows && s.columns > 0 && s.rows > 0) return { cols: s.columns, rows: s.rows };
   }
   return undefined;
 }
 
 /** The first resize can come before the engine has started the process: retry a few times, like the docker CLI. */
-async function initialSize(proc: ExecProcess, state: { over: boolean }): Promise<void> {
+async function initialSize(proc: ExecProcess, terminal: Terminal, state: { over: boolean }): Promise<void> {
   for (let attempt = 0; attempt < 10 && !state.over; attempt++) {
-    const size = terminalSize();
+    const size = terminalSize(terminal);
     if (!size) return;
     try {
       await proc.resize(size.cols, size.rows);

@@ -174,7 +174,7 @@ async function createEnv(ctx: Context, engine: Engine, name: string, plan: EnvPl
   }
   ctx.timeline.mark('image');
 
-  const members = memberKeys(ctx.paths, ctx.env.HOME);
+  const members = memberKeys(ctx.paths, ctx.env);
   const authorizedKeys = [...members.keys.map((k) => k.line), ...configuredKeys(options.authorized_keys)];
   const hostKey = generateEd25519(hostAlias(name));
   const cname = containerName(options.prefix, name);
@@ -250,7 +250,7 @@ async function createEnv(ctx: Context, engine: Engine, name: string, plan: EnvPl
       // The pin was for the container just removed.
       rmSync(ctx.paths.knownHosts(name), { force: true });
     },
-    ctx.report,
+    ctx,
   );
 }
 

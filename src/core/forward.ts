@@ -26,17 +26,17 @@ export async function holdForwards(ctx: Context, name: string, plan: EnvPlan, fo
   for (const f of forwards) await assertFree(f);
   const conn = await connect(ctx, name, { plan, explicitSettings: false });
   if (conn.kind !== 'ssh') throw new RuntimeError(`${name} has no sshd (its image has none), so it cannot forward ports`, { hint: 'publish the port instead (ports / --publish)' });
-  const record = join(ctx.paths.forwardsDir(name), `${process.pid}.json`);
-  writeAtomic(record, JSON.stringify(forwards.map((f) => ({ pid: process.pid, ...f }))));
+  const record = join(ctx.paths.forwardsDir(name), `${ctx.proc.pid}.json`);
+  writeAtomic(record, JSON.stringify(forwards.map((f) => ({ pid: ctx.proc.pid, ...f }))));
   const cleanup = () => rmSync(record, { force: true });
-  process.once('exit', cleanup);
+  ctx.proc.once('exit', cleanup);
   try {
     for (const f of forwards) ctx.report.info(`forwarding ${f.bindAddress}:${f.localPort} -> ${name}:${f.remotePort} (Ctrl-C to stop)`);
     const status = await runAttached(forwardArgs(conn.target, forwards), (l) => ctx.report.debug(l));
     // Ctrl-C ends ssh with a signal: that is how a forward is meant to stop.
     return status === 130 || status === 255 ? 0 : status;
   } finally {
-    process.off('exit', cleanup);
+    ctx.proc.off('exit', cleanup);
     cleanup();
   }
 }
@@ -53,22 +53,13 @@ export function activeForwards(ctx: Context, name: string): ActiveForward[] {
   for (const file of files) {
     try {
       const entries = JSON.parse(readFileSync(join(dir, file), 'utf8')) as ActiveForward[];
-      if (entries[0] && alive(entries[0].pid)) out.push(...entries);
+      if (entries[0] && ctx.proc.alive(entries[0].pid)) out.push(...entries);
       else rmSync(join(dir, file), { force: true });
     } catch {
       rmSync(join(dir, file), { force: true });
     }
   }
   return out;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** A clear error now, rather than ssh's after the connection is made. */

@@ -37,7 +37,7 @@ cat ${HOST_KEY}.pub`;
 export async function joinEnv(ctx: Context, engine: Engine, container: ContainerInfo, name: string): Promise<void> {
   const owner = container.labels[LABEL.user];
   if (!owner) throw new RuntimeError(`${container.name} does not record its login user`, { hint: 'it was not made by spoon' });
-  const { identity, keys } = memberKeys(ctx.paths, ctx.env.HOME);
+  const { identity, keys } = memberKeys(ctx.paths, ctx.env);
   const entries = keys.map((k) => `${k.blob}\t${k.line}`);
   const r = await runEngineCaptured(engine, container.id, ['sh', '-c', AUTHORIZE], { user: 'root', env: [`OWNER=${owner}`, `KEYS=${entries.join('\n')}`, 'TAB=\t'] });
   const hostKey = r.stdout.trim().split('\n').pop() ?? '';

@@ -99,7 +99,7 @@ export async function takeSnapshot(ctx: Context, ref: SnapshotRef, prefix: strin
           if (c.state === 'running') {
             ctx.report.verbose(`pausing ${ref.name} while it is snapshotted`);
             // A connection through the cached ssh master would hang on the paused sshd: the marker sends connects to the engine.
-            writeAtomic(ctx.paths.pausedMarker(ref.name), `${process.pid}\n`);
+            writeAtomic(ctx.paths.pausedMarker(ref.name), `${ctx.proc.pid}\n`);
             await engine.pauseContainer(c.id);
             paused = true;
           }
@@ -124,7 +124,7 @@ export async function takeSnapshot(ctx: Context, ref: SnapshotRef, prefix: strin
           await engine.removeImage(imageRef);
           for (const t of copies) if (!names.has(t.name)) await engine.removeVolume(t.name);
         },
-        ctx.report,
+        ctx,
       );
     } finally {
       await resume();

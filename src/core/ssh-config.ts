@@ -67,14 +67,15 @@ export async function proxyToEnv(ctx: Context, name: string, plan: EnvPlan): Pro
   return new Promise((resolve, reject) => {
     const sock = tcpConnect({ host: sshHost, port: sshPort });
     sock.once('error', (err) => reject(new RuntimeError(`cannot reach the sshd of ${name} at ${sshHost}:${sshPort}: ${err.message}`)));
+    const { stdin, stdout } = ctx.terminal;
     sock.once('connect', () => {
-      process.stdin.pipe(sock);
-      sock.pipe(process.stdout);
+      stdin.pipe(sock);
+      sock.pipe(stdout);
     });
     sock.once('close', () => {
       // ssh has hung up or sshd went away: stop reading stdin so the process can end.
-      process.stdin.unpipe(sock);
-      process.stdin.destroy();
+      stdin.unpipe(sock);
+      stdin.destroy();
       resolve(0);
     });
   });

@@ -3,10 +3,10 @@
  * or the user interrupts, so no half-made env is left for the next command to
  * trip over. A second Ctrl-C during the undo exits at once.
  */
-import type { Reporter } from './context.js';
+import type { Context } from './context.js';
 import { describeCause } from '../errors.js';
 
-export async function undoOnFailure<T>(work: () => Promise<T>, undo: () => Promise<void>, report: Reporter): Promise<T> {
+export async function undoOnFailure<T>(work: () => Promise<T>, undo: () => Promise<void>, ctx: Pick<Context, 'report' | 'proc'>): Promise<T> {
   let undone = false;
   const runUndo = async () => {
     if (undone) return;
@@ -14,22 +14,25 @@ export async function undoOnFailure<T>(work: () => Promise<T>, undo: () => Promi
     try {
       await undo();
     } catch (err) {
-      report.warn(`could not clean up after the failure: ${describeCause(err)}`);
+      ctx.report.warn(`could not clean up after the failure: ${describeCause(err)}`);
     }
   };
-  const onSignal = (signal: NodeJS.Signals) => {
-    report.info(`interrupted: removing what was made so far (Ctrl-C again to quit at once)`);
-    void runUndo().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  const onSignal = (status: number) => {
+    ctx.report.info(`interrupted: removing what was made so far (Ctrl-C again to quit at once)`);
+    void runUndo().finally(() => ctx.proc.exit(status));
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // Once each: a second Ctrl-C finds no handler and ends the process at once.
+  const onInt = () => onSignal(130);
+  const onTerm = () => onSignal(143);
+  ctx.proc.once('SIGINT', onInt);
+  ctx.proc.once('SIGTERM', onTerm);
   try {
     return await work();
   } catch (err) {
     await runUndo();
     throw err;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    ctx.proc.off('SIGINT', onInt);
+    ctx.proc.off('SIGTERM', onTerm);
   }
 }

@@ -344,7 +344,7 @@ export async function othersAttached(ctx: Context, name: string, prefix: string)
   const engine = await ctx.engine();
   const container = await findEnv(engine, name, prefix);
   if (!container) return [];
-  const me = callerIdentity(ctx.env.HOME);
+  const me = callerIdentity(ctx.env);
   return (await attachedNow(engine, container)).filter((c) => c.guest !== null || c.person !== me);
 }
 

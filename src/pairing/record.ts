@@ -84,7 +84,7 @@ export async function record(ctx: Context, name: string, plan: EnvPlan, req: Rec
 }
 
 async function run(ctx: Context, name: string, target: SshTarget, local: Sink | undefined, req: RecordRequest, onStart: () => void): Promise<RecordResult> {
-  const who = `${callerIdentity(ctx.env.HOME)} (recording)`;
+  const who = `${callerIdentity(ctx.env)} (recording)`;
   let sink: Sink | undefined;
   let start = performance.now();
   let done = false;

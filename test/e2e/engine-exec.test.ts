@@ -194,10 +194,11 @@ describe('runEngineSession', { timeout: 90_000 }, () => {
       script,
       `import { DockerEngine } from ${JSON.stringify(BUILT('src/engine/docker/docker-engine.js'))};
 import { runEngineSession } from ${JSON.stringify(BUILT('src/core/engine-session.js'))};
+import { processHooks, processTerminal } from ${JSON.stringify(BUILT('src/cli/context.js'))};
 const [id, tty, ...argv] = process.argv.slice(2);
 const engine = new DockerEngine({ kind: 'unix', url: 'unix://${SOCKET}', socketPath: '${SOCKET}' });
 if (tty === '1') console.log('host-term=' + process.env.TERM);
-const code = await runEngineSession(engine, id, { argv, tty: tty === '1', env: ['SPOON_TEST=yes'] });
+const code = await runEngineSession(engine, id, { argv, tty: tty === '1', env: ['SPOON_TEST=yes'] }, { terminal: processTerminal(), proc: processHooks(), env: process.env });
 console.log('session-exit=' + code + (tty === '1' ? ' raw-after=' + process.stdin.isRaw : ''));
 process.exitCode = code;
 `,

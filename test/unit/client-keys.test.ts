@@ -13,18 +13,18 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 describe("spoon's client key", () => {
   test('made once, private 0600, then reused', () => {
     const paths = statePaths({ XDG_STATE_HOME: join(dir, 'a') });
-    const first = ensureClientKey(paths);
+    const first = ensureClientKey(paths, {});
     assert.match(first, /^ssh-ed25519 \S+/);
     assert.equal(statSync(paths.clientKey).mode & 0o777, 0o600);
-    assert.equal(ensureClientKey(paths), first);
+    assert.equal(ensureClientKey(paths, {}), first);
   });
 
   test('a private key without its public half (a run killed between them): the public half is derived, not a new pair', () => {
     const paths = statePaths({ XDG_STATE_HOME: join(dir, 'b') });
-    const original = ensureClientKey(paths);
+    const original = ensureClientKey(paths, {});
     const privateKey = readFileSync(paths.clientKey, 'utf8');
     rmSync(paths.clientPublicKey);
-    const again = ensureClientKey(paths);
+    const again = ensureClientKey(paths, {});
     assert.equal(again.split(' ').slice(0, 2).join(' '), original.split(' ').slice(0, 2).join(' '));
     assert.equal(readFileSync(paths.clientKey, 'utf8'), privateKey, 'the private key is kept');
     assert.equal(readFileSync(paths.clientPublicKey, 'utf8').trim(), again);
@@ -32,9 +32,9 @@ describe("spoon's client key", () => {
 
   test('a public half without its private key: a new pair that matches', () => {
     const paths = statePaths({ XDG_STATE_HOME: join(dir, 'c') });
-    const original = ensureClientKey(paths);
+    const original = ensureClientKey(paths, {});
     rmSync(paths.clientKey);
-    const fresh = ensureClientKey(paths);
+    const fresh = ensureClientKey(paths, {});
     assert.notEqual(fresh, original);
     assert.equal(readFileSync(paths.clientPublicKey, 'utf8').trim(), fresh);
     const fromPrivate = spawnSync('ssh-keygen', ['-y', '-f', paths.clientKey], { encoding: 'utf8' }).stdout.trim();

@@ -16,7 +16,7 @@ export async function sshConfigCommand(ctx: Context, name: string | undefined, f
   if (name !== undefined && entries.length === 0) throw new NoSuchEnvError(name);
   // ssh reads IdentityFile when it starts, before the proxy joins the env (authorizes the
   // key and pins the host key through the engine): the key must be there already.
-  ensureClientKey(ctx.paths);
+  ensureClientKey(ctx.paths, ctx.env);
   // The same node and spoon that run now, and the same engine, whatever PATH says later.
   const engineFlag = flags.engine ?? flags.url;
   const base = [process.execPath, process.argv[1] ?? 'spoon', ...(typeof engineFlag === 'string' ? ['--engine', engineFlag] : [])];
