@@ -13,4 +13,4 @@ SUDO=
 [ "$(id -u)" = 0 ] || SUDO=sudo
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends chromium > /dev/null
-echo "setup-browser: $(chromium --version) installed"
+echo "setup-browser: $(chromium --version 2>/dev/null) installed"
