@@ -30,6 +30,13 @@ export interface Viewer {
 /** SPOON_WHO of the web view's clients (web-viewer-1, ...): `who` calls them web viewers. */
 export const WEB_VIEWER_PREFIX = 'web-viewer-';
 
+/**
+ * With followResize, a change of the window's size comes in the output as
+ * `ESC ] 7177 ; COLS ; ROWS BEL` just before tmux redraws at that size (terminals ignore
+ * an OSC they do not know; the web page resizes its terminal).
+ */
+export const RESIZE_OSC = 7177;
+
 /** The owner's tmux server (env-helper.ts), which every member, guest and viewer joins. */
 const TMUX_SOCKET = '/run/spoon/tmux.sock';
 
@@ -40,7 +47,7 @@ const WHO_RE = /^[A-Za-z0-9][A-Za-z0-9._@:-]{0,63}$/;
  * session started (this never creates or starts anything); spoon's key is let in and the
  * host key pinned through the engine if this account has not reached the env before.
  */
-export async function openViewer(ctx: Context, name: string, opts: { who: string }): Promise<Viewer> {
+export async function openViewer(ctx: Context, name: string, opts: { who: string; followResize?: boolean }): Promise<Viewer> {
   if (!WHO_RE.test(opts.who)) throw new UsageError(`invalid viewer name '${opts.who}'`);
   const { target, session } = await reach(ctx, name);
   // One round trip over the env's ControlMaster: the helper is there, the session exists, its size.
@@ -59,10 +66,25 @@ export async function openViewer(ctx: Context, name: string, opts: { who: string
 
   // The pty is made the window's size before tmux attaches: an ignore-size client draws
   // the window as it is, so the page's terminal shows exactly what the people typing see.
+  const windowTarget = shellQuote([`=${session}:`]);
+  const follow = opts.followResize
+    ? [
+        // While the client runs ($$: the shell that becomes it), a changed window size is
+        // announced in the stream (an OSC the page acts on) and then given to the pty,
+        // whose SIGWINCH makes tmux redraw at the new size.
+        `tty=$(tty); me=$$; (last=${size.cols}x${size.rows}; while sleep 1; kill -0 "$me" 2>/dev/null; do`,
+        `set -- $(tmux -S ${TMUX_SOCKET} display-message -p -t ${windowTarget} '#{window_width} #{window_height} #{status}' 2>/dev/null) || break;`,
+        `case \${3:-} in off) st=0 ;; ''|*[!0-9]*) st=1 ;; *) st=$3 ;; esac; [ -n "\${2:-}" ] || break; r=$(($2 + st));`,
+        `[ "$1x$r" = "$last" ] && continue; last=$1x$r;`,
+        `printf '\\033]${RESIZE_OSC};%s;%s\\007' "$1" "$r" > "$tty"; stty cols "$1" rows "$r" < "$tty" 2>/dev/null;`,
+        `done) < /dev/null > /dev/null 2>&1 &`,
+      ].join(' ')
+    : ':';
   const attach = [
     `stty cols ${size.cols} rows ${size.rows} 2>/dev/null`,
+    follow,
     `TERM=xterm-256color SPOON_WHO=${shellQuote([opts.who])} exec tmux -u -S ${TMUX_SOCKET} attach-session -f ignore-size,read-only -t ${shellQuote([`=${session}`])}`,
-  ].join('; ');
+  ].join('\n');
   // Its own connection, not a channel of the master: sshd allows a connection 10 sessions,
   // and every browser has a viewer. -tt: a pty although spoon's stdin is no terminal.
   const child = spawnPipedSsh(['-tt', '-o', 'ControlMaster=no', '-o', 'ControlPath=none', ...connectionOptions(target), `${target.user}@${target.host}`, '--', attach], (l) => ctx.report.debug(l));

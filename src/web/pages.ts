@@ -3,6 +3,7 @@
  * way to send anything back) and the dashboard of `spoon ui`. Every URL in them is
  * relative, so each keeps the token of the page it came from.
  */
+import { RESIZE_OSC } from '../pairing/viewer.js';
 
 export interface DashboardEnv {
   name: string;
@@ -92,6 +93,12 @@ export const VIEW_SCRIPT = `(() => {
   const term = new Terminal({ disableStdin: true, cursorBlink: false, scrollback: 10000, fontSize: 14 });
   window.spoonTerm = term;
   term.open(document.getElementById('term'));
+  // The session's window changed size: the redraw at the new size follows.
+  term.parser.registerOscHandler(${RESIZE_OSC}, (data) => {
+    const [cols, rows] = data.split(';').map(Number);
+    if (cols > 0 && rows > 0) term.resize(cols, rows);
+    return true;
+  });
   const url = new URL(document.body.dataset.ws, location.href);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   const ws = new WebSocket(url);

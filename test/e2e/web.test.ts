@@ -141,6 +141,17 @@ describe('spoon share NAME --web', () => {
     await waitFor('the second page to show more', shows(second, 'again-56'));
   });
 
+  test("the page has the session's size, and follows it when it changes", async () => {
+    const size = (page: Page) => page.evaluate('`${window.spoonTerm.cols}x${window.spoonTerm.rows}`') as Promise<string>;
+    // 80x24 and tmux's status line: the default size of a session nobody is attached to.
+    assert.equal(await size(first), '80x25');
+    const r = await box.spoon(['exec', name, '--', 'tmux', '-S', '/run/spoon/tmux.sock', 'resize-window', '-t', '=pair:', '-x', '100', '-y', '30']);
+    assert.equal(r.code, 0, r.stderr);
+    for (const page of [first, second]) await waitFor('the page to take the new size', async () => ((await size(page)) === '100x31' ? true : undefined));
+    await ownerTypes('echo resized-$((4*4))');
+    await waitFor('the page to show output after the resize', shows(first, 'resized-16'));
+  });
+
   test('keys pressed in the page, and messages sent on its socket, never reach the session', async () => {
     await first.click('#term');
     await first.keyboard.type('touch /tmp/typed-in-page; echo page-$((2*3))x\n');
