@@ -116,6 +116,25 @@ after(async () => {
   await browser?.close();
 });
 
+describe('bad input', () => {
+  test('flags that do not go with --web, a bad --port, and the guest name web: usage errors (exit 2) naming them', async () => {
+    for (const [args, said] of [
+      [['share', name, '--web', '--key', 'x.pub'], /--key: not with --web/],
+      [['share', name, '--web', '--read-write'], /--read-write: not with --web/],
+      [['share', name, '--web', '--port', 'http'], /--port: invalid port 'http'/],
+      [['share', name, '--web', '--port', '70000'], /--port: invalid port '70000'/],
+      [['share', name, '--port', '8080'], /--port: only with --web/],
+      [['share', name, '--web', '--for', 'soon'], /--for: invalid duration 'soon'/],
+      [['ui', '--port', '-1'], /--port/],
+      [['share', name, '--key', 'x.pub', '--as', 'web'], /guest name 'web' is taken/],
+    ] as const) {
+      const r = await box.spoon([...args]);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, said);
+    }
+  });
+});
+
 describe('spoon share NAME --web', () => {
   let served: Served;
   let first: Page;
