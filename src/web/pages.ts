@@ -93,6 +93,10 @@ export const VIEW_SCRIPT = `(() => {
   const term = new Terminal({ disableStdin: true, cursorBlink: false, scrollback: 10000, fontSize: 14 });
   window.spoonTerm = term;
   term.open(document.getElementById('term'));
+  // tmux switches to the alternate screen, which has no scrollback: the page stays on the
+  // normal one, so what scrolls off the top is kept (scrollback from the moment it opened).
+  term.parser.registerCsiHandler({ prefix: '?', final: 'h' }, (params) => params.length > 0 && params.every((p) => p === 1049 || p === 1047 || p === 47));
+  term.parser.registerCsiHandler({ prefix: '?', final: 'l' }, (params) => params.length > 0 && params.every((p) => p === 1049 || p === 1047 || p === 47));
   // The session's window changed size: the redraw at the new size follows.
   term.parser.registerOscHandler(${RESIZE_OSC}, (data) => {
     const [cols, rows] = data.split(';').map(Number);

@@ -152,6 +152,8 @@ describe('spoon share NAME --web', () => {
     first = await openPage(served.url);
     await ownerTypes('echo owner-says-$((6*7))');
     await waitFor('the first page to show the output', shows(first, 'owner-says-42'));
+    // tmux's switch to the alternate screen is not followed: the page keeps a scrollback.
+    assert.equal(await first.evaluate('window.spoonTerm.buffer.active.type'), 'normal');
     second = await openPage(served.url);
     // A browser that comes later gets tmux's full redraw: the same screen.
     await waitFor('the second page to show the output', shows(second, 'owner-says-42'));
