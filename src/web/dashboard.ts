@@ -15,7 +15,7 @@ export async function dashboardEnvs(ctx: Context): Promise<DashboardEnv[]> {
   const [envs, containers] = await Promise.all([listEnvs(ctx), engine.listContainers({ [LABEL.name]: true })]);
   const byName = new Map(containers.map((c) => [c.labels[LABEL.name] ?? c.name, c]));
   return Promise.all(
-    envs.map(async (e: EnvSummary & { node?: string | null }) => {
+    envs.map(async (e: EnvSummary & { node?: unknown }) => {
       const c = byName.get(e.name);
       const watchable = !!c && c.state === 'running' && c.labels[LABEL.connect] === 'ssh';
       const [attached, idle] = watchable && c ? await Promise.all([attachedNow(engine, c), sessionIdle(c.id, c.labels[LABEL.user], c.labels[LABEL.session])]) : [[], null];
@@ -23,7 +23,7 @@ export async function dashboardEnvs(ctx: Context): Promise<DashboardEnv[]> {
         name: e.name,
         state: e.state,
         image: e.image,
-        node: e.node ?? null,
+        node: nodeName(e.node),
         ports: e.ports.map((p) => `${p.container}/${p.protocol} -> ${p.hostIp ?? ''}:${p.host ?? ''}`),
         ssh: e.ssh ? `${e.ssh.host}:${e.ssh.port}` : null,
         attached: attached.map((a) => ({ person: a.person, role: a.role === 'viewer' ? 'web viewer' : a.role, readOnly: a.readOnly })),
@@ -42,4 +42,15 @@ export async function dashboardEnvs(ctx: Context): Promise<DashboardEnv[]> {
     const s = r?.code === 0 ? Number(r.stdout.trim()) : NaN;
     return Number.isFinite(s) && s >= 0 ? s : null;
   }
+}
+
+/** A Swarm env's node (`list --json`'s `node`: {id, hostname, addr}), by its hostname; null elsewhere. */
+function nodeName(node: unknown): string | null {
+  if (typeof node === 'string') return node;
+  if (node && typeof node === 'object') {
+    const n = node as { hostname?: unknown; id?: unknown };
+    if (typeof n.hostname === 'string' && n.hostname) return n.hostname;
+    if (typeof n.id === 'string' && n.id) return n.id;
+  }
+  return null;
 }
