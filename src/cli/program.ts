@@ -161,21 +161,23 @@ docker-spoon's flags still work: -l (list), -d NAME (destroy), -n NAME (ports),
 
   program
     .command('share')
-    .description("let a guest without engine access into the env's tmux session; prints the ssh command to send them. Without --key: change an existing guest's access")
+    .description("let a guest without engine access into the env's tmux session; prints the ssh command to send them. Without --key: change an existing guest's access. With --web: serve a read-only live view to browsers and print its URL")
     .argument('<NAME>', 'environment name')
+    .option('--web', 'serve a read-only live view of the session on a local web server until Ctrl-C, --for, or `spoon unshare NAME web`; prints its URL (with a secret token)')
+    .option('--port <port>', 'with --web: the port to serve on (default: a free one; the address is the listen setting, 127.0.0.1)')
     .option('--key <file>', "the guest's OpenSSH public key (.pub); sharing again with a guest's name updates them")
     .option('--as <guest>', 'a name for the guest (a-z 0-9 -); default: from the key\'s comment (alice@laptop) or file name (alice.pub)')
     .option('--read-only', 'the guest watches; their keystrokes never reach the session')
     .option('--read-write', 'the guest types too (the default for a new guest): they can do all the env user can')
-    .option('--for <duration>', 'end the guest\'s access by itself after this long: 30m, 2h, 1d, 1h30m')
+    .option('--for <duration>', 'end the guest\'s access (or the web view) by itself after this long: 30m, 2h, 1d, 1h30m')
     .option('--json', 'print JSON')
     .action(run(async () => (await import('./commands/pairing.js')).shareCommand));
 
   program
     .command('unshare')
-    .description('revoke a guest at once and disconnect them')
+    .description('revoke a guest at once and disconnect them; `web` ends the web view (share --web) and every browser watching')
     .argument('<NAME>', 'environment name')
-    .argument('<GUEST>', 'the guest name given to share --as')
+    .argument('<GUEST>', 'the guest name given to share --as, or web')
     .action(run(async () => (await import('./commands/pairing.js')).unshareCommand));
 
   program
@@ -200,6 +202,14 @@ docker-spoon's flags still work: -l (list), -d NAME (destroy), -n NAME (ports),
     .option('--speed <x>', 'play this many times faster (0.5: slower; default: 1)')
     .option('--idle-limit <seconds>', 'shorten every pause longer than this (default: the recording\'s idle_time_limit, else none)')
     .action(run(async () => (await import('./commands/record.js')).replayCommand));
+
+  program
+    .command('ui')
+    .description('serve a read-only dashboard of every env (state, image, ports, who is attached, idle time, a live view of each) until Ctrl-C; prints its URL')
+    .option('--port <port>', 'the port to serve on (default: a free one; the address is the listen setting, 127.0.0.1)')
+    .option('--for <duration>', 'stop serving by itself after this long: 30m, 2h, 1d')
+    .option('--json', 'print JSON')
+    .action(run(async () => (await import('./commands/web.js')).uiCommand));
 
   program
     .command('forward')

@@ -19,6 +19,7 @@ import { GUEST_USER_PREFIX } from '../core/provision.js';
 import { LABEL } from '../core/labels.js';
 import { callerIdentity } from '../core/client-keys.js';
 import { HELPER } from './env-helper.js';
+import { WEB_VIEWER_PREFIX } from './viewer.js';
 import { runEngineCaptured } from '../core/engine-session.js';
 import { parsePublicKey } from '../ssh/keys.js';
 import { shellQuote } from '../ssh/args.js';
@@ -57,8 +58,8 @@ export interface ShareResult {
 export interface Client {
   /** Who: a member's identity (their key's comment or user@host), or the guest's name. */
   person: string;
-  /** owner: who made the env; member: anyone else with engine access; guest: let in by share. */
-  role: 'owner' | 'member' | 'guest';
+  /** owner: who made the env; member: anyone else with engine access; guest: let in by share; viewer: a browser (share --web). */
+  role: 'owner' | 'member' | 'guest' | 'viewer';
   user: string;
   guest: string | null;
   readOnly: boolean;
@@ -205,7 +206,7 @@ async function clientsOf(engine: Engine, id: string, owner: string, creator: str
       const exp = expires ? Number(expires) : undefined;
       return {
         person,
-        role: guest !== null ? 'guest' : person === creator ? 'owner' : 'member',
+        role: guest !== null ? 'guest' : person.startsWith(WEB_VIEWER_PREFIX) ? 'viewer' : person === creator ? 'owner' : 'member',
         user,
         guest,
         readOnly: readOnly === '1',
@@ -301,6 +302,8 @@ export function parseDuration(text: string): number {
 }
 
 function validateGuest(guest: string): void {
+  // `spoon unshare NAME web` ends the web view (share --web).
+  if (guest === 'web') throw new UsageError("guest name 'web' is taken: `spoon unshare NAME web` ends the web view", { hint: 'choose another name with --as' });
   if (!GUEST_RE.test(guest)) throw new UsageError(`invalid guest name '${guest}': use 1-20 of a-z 0-9 - starting with a letter`);
 }
 
@@ -350,5 +353,5 @@ export async function othersAttached(ctx: Context, name: string, prefix: string)
 
 /** `alice@laptop (owner), gina (guest, read-only)`. */
 export function describeClients(clients: Client[]): string {
-  return clients.map((c) => `${c.person} (${c.role}${c.readOnly ? ', read-only' : ''})`).join(', ');
+  return clients.map((c) => `${c.person} (${c.role === 'viewer' ? 'web viewer' : c.role}${c.readOnly ? ', read-only' : ''})`).join(', ');
 }

@@ -19,6 +19,8 @@ function accessFlag(flags: Record<string, unknown>): Access | undefined {
 }
 
 export async function shareCommand(ctx: Context, name: string, flags: Record<string, unknown>): Promise<number> {
+  if (flags.web) return (await import('./web.js')).shareWebCommand(ctx, name, flags);
+  if (flags.port !== undefined) throw new UsageError('--port: only with --web', { hint: `spoon share ${name} --web --port 8080` });
   const access = accessFlag(flags);
   const forSeconds = typeof flags.for === 'string' ? parseDuration(flags.for) : undefined;
   const plan = await planFor(ctx, name, flags);
@@ -51,6 +53,7 @@ export async function shareCommand(ctx: Context, name: string, flags: Record<str
 }
 
 export async function unshareCommand(ctx: Context, name: string, guest: string, flags: Record<string, unknown>): Promise<number> {
+  if (guest === 'web') return (await import('./web.js')).unshareWebCommand(ctx, name, flags);
   await unshare(ctx, name, await planFor(ctx, name, flags), guest);
   ctx.report.info(`guest ${guest} can no longer reach ${name}, and was disconnected`);
   return 0;
@@ -76,7 +79,7 @@ export async function whoCommand(ctx: Context, name: string, flags: Record<strin
   }
   printTable(
     ['WHO', 'ROLE', 'ACCESS', 'TIME LEFT', 'TTY'],
-    clients.map((c) => [c.person, c.role, c.readOnly ? 'read-only' : 'read-write', timeLeft(c), c.tty]),
+    clients.map((c) => [c.person, c.role === 'viewer' ? 'web viewer' : c.role, c.readOnly ? 'read-only' : 'read-write', timeLeft(c), c.tty]),
   );
   return 0;
 }
