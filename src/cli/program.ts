@@ -197,10 +197,14 @@ docker-spoon's flags still work: -l (list), -d NAME (destroy), -n NAME (ports),
 
   program
     .command('replay')
-    .description('play an asciinema v2 recording (.cast) in this terminal with its original timing')
+    .description('play an asciinema v2 recording (.cast) in this terminal with its original timing; with --web, in a browser instead: serves a player page and prints its URL')
     .argument('<FILE>', 'a local .cast file, or NAME:PATH for one in env NAME (PATH relative to its home)')
     .option('--speed <x>', 'play this many times faster (0.5: slower; default: 1)')
     .option('--idle-limit <seconds>', 'shorten every pause longer than this (default: the recording\'s idle_time_limit, else none)')
+    .option('--web', 'serve a page that plays it (play/pause, restart, its markers to jump to) on a local web server until Ctrl-C or --for; prints its URL (with a secret token)')
+    .option('--port <port>', 'with --web: the port to serve on (default: a free one; the address is the listen setting, 127.0.0.1)')
+    .option('--for <duration>', 'with --web: stop serving by itself after this long: 30m, 2h, 1d')
+    .option('--json', 'with --web: print JSON ({"url", "file"})')
     .action(run(async () => (await import('./commands/record.js')).replayCommand));
 
   program

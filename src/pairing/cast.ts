@@ -142,17 +142,43 @@ export interface PlaybackStep {
  * draw nothing: a replay into a terminal keeps its screen as the recording drew it.
  */
 export function playback(events: CastEvent[], o: PlaybackOptions): PlaybackStep[] {
-  const steps: PlaybackStep[] = [];
+  return timeline(events, o)
+    .filter((e) => e.code === 'o')
+    .map(({ at, data }) => ({ at, data }));
+}
+
+export interface TimelineEvent extends PlaybackStep {
+  code: 'o' | 'm' | 'r';
+}
+
+/**
+ * Output, markers and resizes on the replay's clock (the web replay's). Output is timed
+ * exactly as playback() times it, so the terminal and the page agree; a marker or a
+ * resize sits its own (capped, scaled) time after the output before it, but never after
+ * the output that follows it in the recording.
+ */
+export function timeline(events: CastEvent[], o: PlaybackOptions): TimelineEvent[] {
+  const out: TimelineEvent[] = [];
+  const cap = (gap: number) => (o.idleLimit === undefined ? gap : Math.min(gap, o.idleLimit)) / o.speed;
   let prev = 0;
   let at = 0;
   for (const [time, code, data] of events) {
-    if (code !== 'o') continue;
-    const gap = time - prev;
-    at += (o.idleLimit === undefined ? gap : Math.min(gap, o.idleLimit)) / o.speed;
-    prev = time;
-    steps.push({ at: at * 1000, data });
+    if (code === 'o') {
+      at += cap(time - prev);
+      prev = time;
+      out.push({ at: at * 1000, code, data });
+    } else if (code === 'm' || code === 'r') {
+      out.push({ at: (at + cap(time - prev)) * 1000, code, data });
+    }
   }
-  return steps;
+  // The output after a marker may come sooner than the marker's own pause: it waits for nothing.
+  let next = Infinity;
+  for (let i = out.length - 1; i >= 0; i--) {
+    const e = out[i] as TimelineEvent;
+    if (e.code === 'o') next = e.at;
+    else e.at = Math.min(e.at, next);
+  }
+  return out;
 }
 
 /** One line a marker shows: `join bob@desk (member, read-write)`. */

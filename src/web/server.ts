@@ -7,6 +7,9 @@
  * tmux's own full redraw when it connects and appears in `spoon who` on its own. Its
  * bytes go to the page over a WebSocket; whatever the page sends is dropped unread.
  *
+ * `spoon replay FILE --web` serves one recording the same way: its player page at the
+ * root and the recording, timed, at cast.json; there is nothing live and no WebSocket.
+ *
  * Loaded only by the commands that serve (dynamic import): ws is not on spoon's fast paths.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -18,7 +21,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { RuntimeError } from '../errors.js';
 import type { Viewer } from '../pairing/viewer.js';
-import { dashboardPage, livePage, VIEW_SCRIPT, type DashboardEnv } from './pages.js';
+import type { TimelineEvent } from '../pairing/cast.js';
+import { dashboardPage, livePage, replayPage, REPLAY_SCRIPT, VIEW_SCRIPT, type DashboardEnv } from './pages.js';
 
 export interface WebServerOptions {
   /** Address to bind (the `listen` setting). */
@@ -29,10 +33,20 @@ export interface WebServerOptions {
   only?: string | undefined;
   /** What the dashboard shows (ui only). */
   dashboard?: () => Promise<DashboardEnv[]>;
-  /** Attaches a read-only viewer of env NAME as `who`. */
-  openViewer: (name: string, who: string) => Promise<Viewer>;
+  /** Attaches a read-only viewer of env NAME as `who`; without it nothing is live (replay). */
+  openViewer?: (name: string, who: string) => Promise<Viewer>;
+  /** replay: this recording's player at the root, instead of any live view or dashboard. */
+  replay?: ReplayData;
   /** A viewer came or went (for the owner's terminal). */
   onEvent?: (message: string) => void;
+}
+
+/** What the replay page plays (cast.json): the header's size and cast.ts's timeline. */
+export interface ReplayData {
+  title: string;
+  cols: number;
+  rows: number;
+  events: TimelineEvent[];
 }
 
 export interface WebServer {
@@ -52,6 +66,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   const live = new Set<{ ws: WebSocket; viewer: Viewer | undefined }>();
   let counter = 0;
   let closing: string | undefined;
+  const replayJson = opts.replay ? JSON.stringify(opts.replay) : '';
 
   /** The path below the token, or undefined when the token is missing or wrong (compared in constant time). */
   const authorize = (url: string | undefined): string[] | undefined => {
@@ -73,6 +88,11 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     if (first === 'assets') {
       const asset = assets[second];
       return asset ? send(res, 200, asset.type, asset.body) : send(res, 404, 'text/plain', 'not found\n');
+    }
+    if (opts.replay) {
+      if (first === '' && rest.length <= 1) return send(res, 200, 'text/html', replayPage(opts.replay.title));
+      if (first === 'cast.json' && rest.length === 1) return send(res, 200, 'application/json', replayJson);
+      return send(res, 404, 'text/plain', 'not found\n');
     }
     if (first === '' && rest.length <= 1) {
       if (opts.only !== undefined) return send(res, 200, 'text/html', livePage(opts.only, './'));
@@ -97,7 +117,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const rest = authorize(req.url);
     const name = rest?.[0] === 'ws' && rest.length === 2 ? rest[1] : undefined;
-    if (!rest || !name || (opts.only !== undefined && opts.only !== name) || closing !== undefined) {
+    if (!rest || !name || !opts.openViewer || (opts.only !== undefined && opts.only !== name) || closing !== undefined) {
       socket.end(`HTTP/1.1 ${rest ? '404 Not Found' : '403 Forbidden'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
     }
@@ -126,6 +146,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     });
     let viewer: Viewer;
     try {
+      if (!opts.openViewer) throw new Error('nothing is live here');
       viewer = await opts.openViewer(name, who);
     } catch (err) {
       end(err instanceof Error ? err.message : String(err));
@@ -233,5 +254,6 @@ function loadAssets(): Record<string, { type: string; body: string | Buffer }> {
     'xterm.js': { type: 'text/javascript', body: read('@xterm/xterm/lib/xterm.js') },
     'xterm.css': { type: 'text/css', body: read('@xterm/xterm/css/xterm.css') },
     'view.js': { type: 'text/javascript', body: VIEW_SCRIPT },
+    'replay.js': { type: 'text/javascript', body: REPLAY_SCRIPT },
   };
 }

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Utf8Splitter, eventLine, headerLine, incompleteTail, markerLabel, parseCast, playback } from '../../src/pairing/cast.js';
+import { Utf8Splitter, eventLine, headerLine, incompleteTail, markerLabel, parseCast, playback, timeline } from '../../src/pairing/cast.js';
 import { UsageError } from '../../src/errors.js';
 
 describe('UTF-8 splitting of terminal output', () => {
@@ -126,6 +126,24 @@ describe('replay timing', () => {
     assert.deepEqual(
       playback(events, { speed: 2, idleLimit: 2 }).map((s) => s.at),
       [250, 750, 1750],
+    );
+  });
+
+  test('markers and resizes on the same clock as the output, never after the output that follows them', () => {
+    const withResize: [number, string, string][] = [...events.slice(0, 3), [9, 'r', '100x30'], [11.5, 'o', 'c'], [20, 'm', 'end']];
+    assert.deepEqual(timeline(withResize, { speed: 1, idleLimit: undefined }).map((e) => [e.at, e.code]), [
+      [500, 'o'],
+      [1000, 'm'],
+      [1500, 'o'],
+      [9000, 'r'],
+      [11500, 'o'],
+      [20000, 'm'],
+    ]);
+    // Capped at 2 s: the resize is 2 s after b, but c is only 2 s after b too.
+    assert.deepEqual(timeline(withResize, { speed: 2, idleLimit: 2 }).map((e) => e.at), [250, 500, 750, 1750, 1750, 2750]);
+    assert.deepEqual(
+      timeline(withResize, { speed: 2, idleLimit: 2 }).filter((e) => e.code === 'o').map((e) => e.at),
+      playback(withResize, { speed: 2, idleLimit: 2 }).map((e) => e.at),
     );
   });
 });

@@ -1,4 +1,4 @@
-/** `spoon record NAME [--out FILE]` and `spoon replay FILE`: asciinema v2 recordings of the shared session. */
+/** `spoon record NAME [--out FILE]` and `spoon replay FILE [--web]`: asciinema v2 recordings of the shared session. */
 import { existsSync, readFileSync } from 'node:fs';
 import type { Context } from '../../core/context.js';
 import { planEnv } from '../../core/plan.js';
@@ -45,8 +45,15 @@ export async function recordCommand(ctx: Context, name: string, flags: Record<st
 export async function replayCommand(ctx: Context, file: string, flags: Record<string, unknown>): Promise<number> {
   const speed = positive('--speed', flags.speed, 1);
   const idleFlag = flags.idleLimit === undefined ? undefined : positive('--idle-limit', flags.idleLimit, 0);
+  for (const [key, flag] of [['port', '--port'], ['for', '--for'], ['json', '--json']] as const) {
+    if (!flags.web && flags[key] !== undefined && flags[key] !== false) throw new UsageError(`${flag}: only with --web`, { hint: `spoon replay ${file} --web${key === 'json' ? ' --json' : ` ${flag} ...`}` });
+  }
+  const web = flags.web ? await import('./web.js') : undefined;
+  // Bad flags are told before the recording is fetched; a bad recording before anything is served.
+  web?.serveFlags(flags);
   const cast = parseCast(await readRecording(ctx, file, flags), file);
   const idleLimit = idleFlag ?? cast.header.idle_time_limit ?? undefined;
+  if (web) return web.replayWebCommand(ctx, file, cast, { speed, idleLimit }, flags);
   const out = process.stdout;
   if (out.isTTY && (out.columns < cast.header.width || out.rows < cast.header.height)) {
     ctx.report.warn(`${file} was recorded at ${cast.header.width}x${cast.header.height}, larger than this terminal (${out.columns}x${out.rows}): it may look garbled`, 'make the terminal larger');

@@ -1,5 +1,6 @@
-/** `spoon share NAME --web`, `spoon unshare NAME web` and `spoon ui`: watching in a browser. */
+/** `spoon share NAME --web`, `spoon unshare NAME web`, `spoon ui` and `spoon replay FILE --web`: watching in a browser. */
 import type { Context } from '../../core/context.js';
+import { timeline, type Cast, type PlaybackOptions } from '../../pairing/cast.js';
 import { planEnv } from '../../core/plan.js';
 import { validateName } from '../../core/names.js';
 import { parseDuration } from '../../pairing/guests.js';
@@ -79,6 +80,32 @@ export async function uiCommand(ctx: Context, flags: Record<string, unknown>): P
   warnIfExposed(ctx, plan.options.listen);
   ctx.report.info('serving the read-only dashboard: anyone with this URL can see every env and watch it live; Ctrl-C ends it');
   process.stdout.write(flags.json ? `${JSON.stringify({ url: server.url })}\n` : `${server.url}\n`);
+  const reason = await serveUntil(ctx, undefined, forSeconds, () => true);
+  await server.close(reason);
+  return 0;
+}
+
+/** --for and --port of a serving command, checked. */
+export function serveFlags(flags: Record<string, unknown>): { forSeconds: number | undefined; port: number } {
+  return { forSeconds: typeof flags.for === 'string' ? parseDuration(flags.for) : undefined, port: portFlag(flags) };
+}
+
+/** `spoon replay FILE --web`: serves the recording (already read and checked) to browsers until Ctrl-C or --for. */
+export async function replayWebCommand(ctx: Context, file: string, cast: Cast, timing: PlaybackOptions, flags: Record<string, unknown>): Promise<number> {
+  const { forSeconds, port } = serveFlags(flags);
+  const plan = await planFor(ctx, undefined, flags);
+  const events = timeline(cast.events, timing);
+  const { startWebServer } = await import('../../web/server.js');
+  const server = await startWebServer({
+    listen: plan.options.listen,
+    port,
+    replay: { title: cast.header.title ?? file, cols: cast.header.width, rows: cast.header.height, events },
+  });
+  warnIfExposed(ctx, plan.options.listen);
+  const seconds = Math.round((events[events.length - 1]?.at ?? 0) / 1000);
+  const markers = events.filter((e) => e.code === 'm').length;
+  ctx.report.info(`serving a replay of ${file} (${cast.header.width}x${cast.header.height}, ${seconds}s, ${markers === 1 ? '1 marker' : `${markers} markers`}): anyone with this URL can watch it; Ctrl-C ends it`);
+  process.stdout.write(flags.json ? `${JSON.stringify({ url: server.url, file })}\n` : `${server.url}\n`);
   const reason = await serveUntil(ctx, undefined, forSeconds, () => true);
   await server.close(reason);
   return 0;
