@@ -27,6 +27,12 @@ export function guestDir(containerId: string): string {
   return `${GUESTS_ROOT}/${containerId}`;
 }
 
+/** SPOON_WHO of the web view's clients (web-viewer-1, ...): `who` calls them web viewers, the audit log kind `viewer`. */
+export const WEB_VIEWER_PREFIX = 'web-viewer-';
+
+/** The end of a recorder's SPOON_WHO ("alice@laptop (recording)"): the audit log kind `recording`. */
+export const RECORDING_SUFFIX = ' (recording)';
+
 /** The audit log, relative to the owner's home. */
 export const AUDIT_LOG = '.local/state/spoon/audit.log';
 
@@ -59,7 +65,11 @@ person() {
   echo "\${w:-$2}"
 }
 
-kind() { case $1 in spoon-guest-*) echo guest ;; *) echo member ;; esac; }
+# kind USER PERSON: guest by the account; a web viewer or a recorder by what spoon named it.
+kind() {
+  case $1 in spoon-guest-*) echo guest; return ;; esac
+  case \${2:-} in ${WEB_VIEWER_PREFIX}*) echo viewer ;; *'${RECORDING_SUFFIX}') echo recording ;; *) echo member ;; esac
+}
 
 # timer USER EXPIRES: detach the guest when their time is up; one timer per expiry.
 timer() {
@@ -157,7 +167,8 @@ event) # join|leave CLIENT (its tty): from the tmux hooks; who it was is kept fr
     set -f
     # shellcheck disable=SC2086
     set -- $info
-    line="$(person "$1" "$2")$TAB$(kind "$2")$TAB$(access_word "$3")"
+    p=$(person "$1" "$2")
+    line="$p$TAB$(kind "$2" "$p")$TAB$(access_word "$3")"
     mkdir -p "$RUN/clients" && printf '%s\n' "$line" > "$key"
   else
     line=$(cat "$key" 2> /dev/null) || exit 0

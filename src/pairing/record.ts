@@ -24,7 +24,7 @@ import { LABEL } from '../core/labels.js';
 import { NoSuchEnvError, RuntimeError, UsageError, describeCause } from '../errors.js';
 import { sessionArgs, shellQuote, type SshTarget } from '../ssh/args.js';
 import { exitStatusFor, spawnPipedSsh } from '../ssh/spawn.js';
-import { AUDIT_LOG } from './env-helper.js';
+import { AUDIT_LOG, RECORDING_SUFFIX } from './env-helper.js';
 import { Utf8Splitter, eventLine, headerLine, markerLabel } from './cast.js';
 import { openViewer, type Viewer } from './viewer.js';
 
@@ -84,7 +84,7 @@ export async function record(ctx: Context, name: string, plan: EnvPlan, req: Rec
 }
 
 async function run(ctx: Context, name: string, target: SshTarget, local: Sink | undefined, req: RecordRequest, onStart: () => void): Promise<RecordResult> {
-  const who = `${callerIdentity(ctx.env)} (recording)`;
+  const who = `${callerIdentity(ctx.env)}${RECORDING_SUFFIX}`;
   let sink: Sink | undefined;
   let start = performance.now();
   let done = false;

@@ -27,8 +27,8 @@ export interface Viewer {
   close(): void;
 }
 
-/** SPOON_WHO of the web view's clients (web-viewer-1, ...): `who` calls them web viewers. */
-export const WEB_VIEWER_PREFIX = 'web-viewer-';
+// SPOON_WHO of the web view's clients (web-viewer-1, ...), defined with the helper that reads it.
+export { WEB_VIEWER_PREFIX } from './env-helper.js';
 
 /**
  * With followResize, a change of the window's size comes in the output as
