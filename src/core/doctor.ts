@@ -10,7 +10,7 @@ import type { Context } from './context.js';
 import { LABEL } from './labels.js';
 import { HOST_KEY } from './provision.js';
 import { isSpoonSshd, sshBanner } from './wait-sshd.js';
-import { publishedPortHost } from '../engine/endpoint.js';
+import { envPortHost } from '../engine/endpoint.js';
 import { readIfExists } from '../state/files.js';
 import type { ContainerInfo, Engine } from '../engine/engine.js';
 import { formatDuration } from '../config/duration.js';
@@ -63,7 +63,7 @@ async function checkEnv(ctx: Context, engine: Engine, c: ContainerInfo): Promise
   }
   // Through an ssh engine the port is only reachable from that host.
   if (ctx.endpoint.kind !== 'ssh') {
-    const host = publishedPortHost(ctx.endpoint, ssh.hostIp ?? '127.0.0.1');
+    const host = envPortHost(ctx.endpoint, ssh.hostIp ?? '127.0.0.1', c.node);
     if (!(await sshBanner(host, ssh.host, 2000))) {
       const gone = (await engine.processes(c.id))?.some(isSpoonSshd) === false;
       return check(false, `running, but its sshd ${gone ? 'is not running' : `does not answer on ${host}:${ssh.host}`}`, `spoon up ${env} -N (starts its sshd again, or restarts the container)`);

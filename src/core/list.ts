@@ -1,6 +1,6 @@
 /** What `spoon list` and `spoon ports` report, in spoon's terms. */
 import type { ContainerInfo, ContainerState, PortBinding } from '../engine/engine.js';
-import { publishedPortHost } from '../engine/endpoint.js';
+import { envPortHost } from '../engine/endpoint.js';
 import { NoSuchEnvError } from '../errors.js';
 import type { Context } from './context.js';
 import { findEnv } from './find-env.js';
@@ -59,7 +59,7 @@ function summarize(ctx: Context, c: ContainerInfo): EnvSummary {
     state: c.state,
     image: c.image,
     ports: c.ports.filter((p) => !isSsh(p)),
-    ssh: ssh?.host && c.state === 'running' ? { host: publishedPortHost(ctx.endpoint, ssh.hostIp ?? '127.0.0.1'), port: ssh.host } : null,
+    ssh: ssh?.host && c.state === 'running' ? { host: envPortHost(ctx.endpoint, ssh.hostIp ?? '127.0.0.1', c.node), port: ssh.host } : null,
     createdAt: c.createdAt,
     status: c.status ?? c.state,
     idleStop: c.labels[LABEL.idleStop] || null,

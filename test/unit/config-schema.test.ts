@@ -643,6 +643,8 @@ describe('defaultOptions', () => {
     command: undefined,
     prefix: 'spoon-',
     idle_stop: undefined,
+    backend: 'docker',
+    node: undefined,
   };
 
   test('are the documented defaults', () => {
