@@ -71,8 +71,10 @@ for n in 1 2; do
   fi
   rm -f "$(sock "$n")"
   # nsenter, not `ip netns exec` (which remounts /sys: dockerd then finds no devices
-  # cgroup); started from / so that removing this checkout cannot break it.
-  (cd / && exec nohup nsenter --net="/var/run/netns/sw$n" dockerd \
+  # cgroup); started from / so that removing this checkout cannot break it. With no
+  # registry, a task would first wait ~20 s for a pull to time out:
+  # DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 makes the node use its local image.
+  (cd / && DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 exec nohup nsenter --net="/var/run/netns/sw$n" dockerd \
     --data-root "$ROOT/d$n/data" --exec-root "$ROOT/d$n/exec" \
     --pidfile "$ROOT/d$n/pid" -H "unix://$(sock "$n")") >"$ROOT/d$n/log" 2>&1 </dev/null &
   for _ in $(seq 1 60); do ping_node "$n" && break; sleep 0.5; done

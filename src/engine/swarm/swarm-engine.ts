@@ -188,7 +188,7 @@ export class SwarmEngine implements Engine {
 
   async describe(): Promise<string> {
     const [engine, nodes] = await Promise.all([this.local.describe(), this.nodes()]);
-    return `Docker Swarm manager, ${nodes.length} node${nodes.length === 1 ? '' : 's'}; ${engine}`;
+    return `backend swarm: a Docker Swarm manager, ${nodes.length} node${nodes.length === 1 ? '' : 's'}; ${engine}`;
   }
 
   async resources(): Promise<EngineResources> {
@@ -509,6 +509,15 @@ export class SwarmEngine implements Engine {
         if (['rejected', 'failed'].includes(t.Status.State) && !failures.has(t.ID)) failures.add(t.ID);
       }
       const failed = tasks.filter((t) => failures.has(t.ID)).sort(byNewest)[0];
+      // Pinned to a node that cannot take it: waiting would only time out.
+      const svc = await this.service(id);
+      const pinned = svc?.Spec.Labels[SW.node];
+      const node = pinned ? (await this.nodes()).find((n) => n.ID === pinned) : undefined;
+      if (pinned && (!node || node.Status.State !== 'ready' || node.Spec.Availability !== 'active')) {
+        throw new RuntimeError(`${svc?.Spec.Name ?? id} cannot run: its node ${node ? describeNode(node) : pinned} is ${node ? (node.Status.State !== 'ready' ? node.Status.State : `${node.Spec.Availability === 'drain' ? 'drained' : node.Spec.Availability === 'pause' ? 'paused' : node.Spec.Availability}`) : 'gone from the swarm'}, and its volumes are there`, {
+          hint: 'make the node active again (docker node update --availability active NODE) or bring it back; spoon never moves an env away from its volumes',
+        });
+      }
       if (failures.size >= 2 || (failed && /No such image|not found|pull access denied/i.test(failed.Status.Err ?? ''))) {
         throw await this.taskError(id, failed);
       }
