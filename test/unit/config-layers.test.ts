@@ -475,6 +475,7 @@ describe('hasCreationSettings', () => {
     ['persist', ['~']],
     ['prefix', 'x-'],
     ['idle_stop', '2h'],
+    ['node', 'worker-1'],
   ];
   test('the table below covers every creation key', () => {
     assert.deepEqual(

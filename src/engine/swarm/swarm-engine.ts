@@ -110,13 +110,13 @@ interface ApiServiceSpec {
   Mode: { Replicated: { Replicas: number } };
   EndpointSpec?: { Mode?: string; Ports?: { Protocol: string; TargetPort: number; PublishedPort?: number; PublishMode: string }[] };
 }
-interface ApiService {
+export interface ApiService {
   ID: string;
   Version: { Index: number };
   CreatedAt: string;
   Spec: ApiServiceSpec;
 }
-interface ApiTask {
+export interface ApiTask {
   ID: string;
   ServiceID: string;
   NodeID?: string;
@@ -132,7 +132,7 @@ interface ApiTask {
     PortStatus?: { Ports?: { Protocol: string; TargetPort: number; PublishedPort: number; PublishMode: string }[] };
   };
 }
-interface ApiNode {
+export interface ApiNode {
   ID: string;
   Description?: { Hostname?: string; Resources?: { NanoCPUs?: number; MemoryBytes?: number } };
   Status: { State: string; Addr?: string; Message?: string };
@@ -233,6 +233,11 @@ export class SwarmEngine implements Engine {
   }
 
   async createContainer(spec: ContainerSpec): Promise<string> {
+    if (!spec.publish.some((p) => p.container === 22)) {
+      throw new UsageError(`image '${spec.image}' has no sshd, which the swarm backend needs: spoon reaches an env on a node only over ssh (the manager cannot exec into it)`, {
+        hint: "use an image with sshd and tmux (leave --image unset for spoon's default image)",
+      });
+    }
     if (spec.host?.privileged) throw new UsageError('privileged = true is not available with the swarm backend: Swarm services cannot run privileged');
     const place = await this.placeRecord(spec.name);
     const nodes = await this.nodes();
@@ -382,7 +387,15 @@ export class SwarmEngine implements Engine {
       await this.seed(s, pending);
       this.pending.delete(id);
     } else {
-      await this.update(id, (spec) => void (spec.Mode.Replicated.Replicas = 1));
+      const before = currentTask(await this.tasks([id]));
+      await this.update(id, (spec) => {
+        // Already one replica whose task ended (exit 0): only a forced update starts a new task.
+        if (spec.Mode.Replicated.Replicas === 1) spec.TaskTemplate.ForceUpdate = (spec.TaskTemplate.ForceUpdate ?? 0) + 1;
+        spec.Mode.Replicated.Replicas = 1;
+      });
+      await this.waitRunning(id, before?.ID);
+      await this.pinToNode(id);
+      return;
     }
     await this.waitRunning(id);
     await this.pinToNode(id);
@@ -498,13 +511,15 @@ export class SwarmEngine implements Engine {
   }
 
   /** Until the service's task runs; a task the node refused (image missing, ...) is said with its node and reason. */
-  private async waitRunning(id: string): Promise<void> {
+  private async waitRunning(id: string, replacing?: string): Promise<void> {
     const deadline = Date.now() + TASK_WAIT_MS;
     const failures = new Set<string>();
+    // Tasks that had already ended (a killed one Swarm replaced) are history, not this start's failures.
+    const ended = new Set((await this.tasks([id])).filter((t) => TERMINAL_STATES.has(t.Status.State)).map((t) => t.ID));
     for (;;) {
-      const tasks = await this.tasks([id]);
+      const tasks = (await this.tasks([id])).filter((t) => !ended.has(t.ID));
       const current = currentTask(tasks);
-      if (current?.Status.State === 'running' && current.DesiredState === 'running') return;
+      if (current?.Status.State === 'running' && current.DesiredState === 'running' && current.ID !== replacing) return;
       for (const t of tasks) {
         if (['rejected', 'failed'].includes(t.Status.State) && !failures.has(t.ID)) failures.add(t.ID);
       }
@@ -552,12 +567,12 @@ export class SwarmEngine implements Engine {
 
   async restartContainer(id: string): Promise<void> {
     // A new task: /etc/spoon and the volumes carry over, the rest of the filesystem is fresh.
+    const before = currentTask(await this.tasks([id]));
     await this.update(id, (spec) => {
       spec.Mode.Replicated.Replicas = 1;
       spec.TaskTemplate.ForceUpdate = (spec.TaskTemplate.ForceUpdate ?? 0) + 1;
     });
-    await new Promise((r) => setTimeout(r, 500));
-    await this.waitRunning(id);
+    await this.waitRunning(id, before?.ID);
   }
 
   async removeContainer(id: string): Promise<void> {
@@ -751,9 +766,10 @@ function currentTask(tasks: ApiTask[]): ApiTask | undefined {
   return sorted.find((t) => t.DesiredState === 'running') ?? sorted[0];
 }
 
+const TERMINAL_STATES = new Set(['complete', 'shutdown', 'failed', 'rejected', 'orphaned', 'remove']);
 const PENDING_STATES = new Set(['new', 'pending', 'assigned', 'accepted', 'ready', 'preparing', 'starting']);
 
-function toInfo(s: ApiService, tasks: ApiTask[], nodes: ApiNode[]): ContainerInfo {
+export function toInfo(s: ApiService, tasks: ApiTask[], nodes: ApiNode[]): ContainerInfo {
   const replicas = s.Spec.Mode.Replicated?.Replicas ?? 0;
   const task = currentTask(tasks);
   const nodeId = task?.NodeID || s.Spec.Labels[SW.node];
@@ -766,7 +782,8 @@ function toInfo(s: ApiService, tasks: ApiTask[], nodes: ApiNode[]): ContainerInf
   if (s.Spec.Labels[SW.seeded] !== 'yes') state = 'created';
   else if (replicas === 0) state = 'stopped';
   else if (taskState === 'running' && task?.DesiredState === 'running') state = 'running';
-  else if (taskState === 'complete' && task?.DesiredState !== 'running') state = 'stopped';
+  // Exit 0 (idle_stop, a stop from inside): the restart policy leaves it stopped.
+  else if (taskState === 'complete' || taskState === 'shutdown') state = 'stopped';
   else if (PENDING_STATES.has(taskState) || task?.DesiredState === 'running') state = 'restarting';
   else state = 'stopped';
   const running = state === 'running';
