@@ -155,6 +155,15 @@ describe('the swarm backend', { concurrency: false }, () => {
     assert.equal((await runningTask())?.ID, before?.ID, 'the task was not replaced');
     const who = await spoon2(['who', name]);
     assert.equal(who.code, 0, who.stderr);
+    // One tmux session, both people in it: the first makes it, the second types into it.
+    const tmux = ['tmux', '-S', '/run/spoon/tmux.sock'];
+    assert.equal((await spoon(['exec', name, '--', ...tmux, 'new-session', '-d', '-s', 'pair'])).code, 0);
+    assert.equal((await spoon2(['exec', name, '--', ...tmux, 'send-keys', '-t', 'pair', 'echo typed-by-two > ~/two', 'Enter'])).code, 0);
+    const seen = await waitFor('the keys to reach the shared session', async () => {
+      const r = await spoon(['exec', name, '--', 'sh', '-c', 'cat ~/two 2>/dev/null || true']);
+      return r.stdout.trim() || undefined;
+    });
+    assert.equal(seen, 'typed-by-two');
   });
 
   test('a guest is shared and unshared without a task restart', async () => {
