@@ -6,7 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Sandbox, apiAt, host, waitFor, type RunOptions } from './harness.js';
 
@@ -203,6 +203,10 @@ describe('the swarm backend', { concurrency: false }, () => {
     const after = await runningTask();
     assert.notEqual(after?.ID, before?.ID, 'Swarm started a new task');
     assert.equal(after?.NodeID, workerId);
+    // /etc/spoon outlives the task: the key the second person joined with is still allowed.
+    const blob = readFileSync(join(state2, 'spoon', 'id_ed25519.pub'), 'utf8').split(' ')[1] ?? '';
+    const keys = await spoon(['exec', name, '--', 'cat', '/etc/spoon/authorized_keys/dev']);
+    assert.ok(blob && keys.stdout.includes(blob), `the joined key is kept: ${keys.stdout}`);
     const second = await spoon2(['exec', name, '--', 'cat', '/home/dev/data']);
     assert.equal(second.code, 0, `the joined member's key outlived the task: ${second.stderr}`);
   });
