@@ -244,6 +244,9 @@ describe('the swarm backend', { concurrency: false }, () => {
         return e?.state !== 'running' ? e : undefined;
       });
       assert.equal(env.node?.id, workerId);
+      // Until the drained task's container has stopped, the env still answers.
+      const running = encodeURIComponent(JSON.stringify({ label: [`com.docker.swarm.service.name=spoon-${name}`] }));
+      await waitFor('the drained task to stop', async () => ((await apiAt<unknown[]>(WORKER, 'GET', `/containers/json?filters=${running}`)).body?.length === 0 ? true : undefined));
       const table = await spoon(['list']);
       assert.match(table.stdout, new RegExp(`${name}.*is drained`));
       const doctor = await spoon(['doctor']);
