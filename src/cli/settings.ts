@@ -130,8 +130,12 @@ export async function resolveSettings(opts: Record<string, unknown>, env: Record
  * --backend, without devcontainer.json (it says nothing about the engine).
  */
 export async function resolveBackend(opts: Record<string, unknown>, env: Record<string, string | undefined>, cwd: string): Promise<'docker' | 'swarm'> {
-  const configFlag = typeof opts.config === 'string' ? opts.config : undefined;
-  const found = findConfigFiles({ cwd, env, ...(configFlag ? { configFlag } : {}) });
-  const files = found.user || found.project || found.explicit ? (await import('../config/files.js')).layersOf(found, undefined) : [];
+  // A flag or variable wins over any file: no file is read then.
+  let files: Layer[] = [];
+  if (typeof opts.backend !== 'string' && !env.SPOON_BACKEND) {
+    const configFlag = typeof opts.config === 'string' ? opts.config : undefined;
+    const found = findConfigFiles({ cwd, env, ...(configFlag ? { configFlag } : {}) });
+    if (found.user || found.project || found.explicit) files = (await import('../config/files.js')).layersOf(found, undefined);
+  }
   return resolveOptions([...files, envVarLayer(env, cwd), flagLayer(opts, cwd)], env.HOME ?? '/').options.backend;
 }

@@ -110,6 +110,12 @@ describe('the swarm backend', { concurrency: false }, () => {
     const r = await box.spoon(['list'], { env: { SPOON_BACKEND: 'swarm' } });
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /is not a Swarm manager/);
+    // From a config file too.
+    const file = join(box.dir, 'swarm.toml');
+    writeFileSync(file, 'backend = "swarm"\n');
+    const fromFile = await box.spoon(['list', '--config', file]);
+    assert.equal(fromFile.code, 1, fromFile.stderr);
+    assert.match(fromFile.stderr, /is not a Swarm manager/);
     const bad = await box.spoon(['list', '--backend', 'kubernetes']);
     assert.equal(bad.code, 2, bad.stderr);
     assert.match(bad.stderr, /--backend: invalid value 'kubernetes'/);
