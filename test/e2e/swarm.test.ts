@@ -100,6 +100,7 @@ before(async () => {
 });
 
 after(async () => {
+  host('ip', ['link', 'set', 'vsw2', 'up']);
   if (workerId) await setAvailability(workerId, 'active').catch(() => undefined);
   await cleanup();
   await box.cleanup();
@@ -268,6 +269,27 @@ describe('the swarm backend', { concurrency: false }, () => {
     }
     const r = await spoon(['exec', name, '--', 'cat', '/home/dev/data']);
     assert.equal(r.stdout, 'kept\n', r.stderr);
+  });
+
+  test('a node cut off from the manager: list and doctor say it is down', async () => {
+    // The worker's link to the cluster bridge goes down: its dockerd keeps running, the manager stops hearing it.
+    assert.equal(host('ip', ['link', 'set', 'vsw2', 'down']).code, 0);
+    try {
+      const nodeState = async () => (await apiAt<{ Status: { State: string } }>(MANAGER, 'GET', `/nodes/${workerId}`)).body?.Status.State;
+      await waitFor('the manager to mark the worker down', async () => ((await nodeState()) === 'down' ? true : undefined), 60_000);
+      const table = await spoon(['list']);
+      assert.match(table.stdout, new RegExp(`${name}.*node ${workerId.slice(0, 12)} .* is down: the env waits for it`));
+      const doctor = await spoon(['doctor']);
+      assert.equal(doctor.code, 1);
+      assert.match(doctor.stdout + doctor.stderr, new RegExp(`env ${name}: .*is down`));
+    } finally {
+      host('ip', ['link', 'set', 'vsw2', 'up']);
+    }
+    const r = await waitFor('the env to answer again', async () => {
+      const x = await spoon(['exec', name, '--', 'cat', '/home/dev/data']);
+      return x.code === 0 ? x : undefined;
+    }, 60_000);
+    assert.equal(r.stdout, 'kept\n');
   });
 
   test('destroy --volumes empties the env on its node and forgets it', async () => {
