@@ -222,14 +222,21 @@ export class SwarmEngine implements Engine {
   async listContainers(labels: Record<string, string | true>): Promise<ContainerInfo[]> {
     const services = await this.services({ label: labelFilter(labels) });
     const [tasks, nodes] = await Promise.all([this.tasks(services.map((s) => s.ID)), this.nodes()]);
-    return services.map((s) => toInfo(s, tasks.filter((t) => t.ServiceID === s.ID), nodes));
+    return this.withImageIds(services.map((s) => toInfo(s, tasks.filter((t) => t.ServiceID === s.ID), nodes)));
+  }
+
+  /** The image id as the manager's engine knows the ref (`images` groups envs by it); '' when it lacks the image. */
+  private async withImageIds(list: ContainerInfo[]): Promise<ContainerInfo[]> {
+    const ids = new Map<string, Promise<string>>();
+    for (const c of list) if (!ids.has(c.image)) ids.set(c.image, this.local.inspectImage(c.image).then((i) => i?.id ?? '', () => ''));
+    return Promise.all(list.map(async (c) => ({ ...c, imageId: (await ids.get(c.image)) ?? '' })));
   }
 
   async inspectContainer(nameOrId: string): Promise<ContainerInfo | undefined> {
     const s = await this.service(nameOrId);
     if (!s) return undefined;
     const [tasks, nodes] = await Promise.all([this.tasks([s.ID]), this.nodes()]);
-    return toInfo(s, tasks, nodes);
+    return (await this.withImageIds([toInfo(s, tasks, nodes)]))[0];
   }
 
   async createContainer(spec: ContainerSpec): Promise<string> {
