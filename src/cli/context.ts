@@ -6,11 +6,14 @@ import { insecureEngineWarning, resolveEndpoint } from '../engine/endpoint.js';
 import { connectEngine } from '../engine/index.js';
 import { statePaths } from '../state/paths.js';
 import { stderrReporter } from './reporter.js';
+import { resolveBackend } from './settings.js';
 
 export interface GlobalFlags {
   engine?: string;
   verbose?: boolean;
   debug?: boolean;
+  backend?: string;
+  config?: string;
 }
 
 export function buildContext(flags: GlobalFlags): Context {
@@ -18,11 +21,12 @@ export function buildContext(flags: GlobalFlags): Context {
   const report = stderrReporter({ verbose: flags.verbose ?? false, debug: flags.debug ?? false, tty: process.stderr.isTTY === true });
   const endpoint = resolveEndpoint(flags.engine, env);
   let engine: Promise<Engine> | undefined;
-  const connectOnce = () => {
+  const connectOnce = async () => {
     // Said once, when the engine is first used (a process has one context): not on every request.
     const warning = insecureEngineWarning(endpoint);
     if (warning) report.warn(warning.message, warning.hint);
-    return connectEngine(endpoint, flags.debug ? (l) => report.debug(l) : undefined);
+    const backend = await resolveBackend({ backend: flags.backend, config: flags.config }, env, process.cwd());
+    return connectEngine(endpoint, flags.debug ? (l) => report.debug(l) : undefined, backend);
   };
   return {
     env,

@@ -4,7 +4,7 @@
  */
 import { Argument, Command, Option } from 'commander';
 import { spoonVersion } from '../core/labels.js';
-import { addSettingFlags } from './settings.js';
+import { addGlobalSettingFlags, addSettingFlags } from './settings.js';
 import { buildContext, type GlobalFlags } from './context.js';
 import type { Context } from '../core/context.js';
 
@@ -38,6 +38,8 @@ Examples:
 docker-spoon's flags still work: -l (list), -d NAME (destroy), -n NAME (ports),
 --kill NAME (stop), --restart NAME, --list-images, --nologin, --url.`,
     );
+
+  addGlobalSettingFlags(program);
 
   /** Wraps a command's action: global flags → Context, lazy import, exit code. */
   const run =

@@ -41,6 +41,18 @@ const CREATE_FLAGS: FlagDef[] = [
   { key: 'idle_stop', flags: '--idle-stop <duration>', doc: 'stop the env after this long idle (no typing, ssh session, forward or CPU use), e.g. 2h' },
 ];
 
+/** Global flags that set a config key (program.ts declares them on every command). */
+const GLOBAL_FLAGS: FlagDef[] = [
+  { key: 'backend', flags: '--backend <kind>', doc: 'docker (default; also Podman) or swarm (envs as services on a Swarm manager)' },
+  { key: 'node', flags: '--node <node>', doc: 'swarm backend: node for a new env (node id, hostname or label=value)' },
+];
+
+/** Adds the global setting flags to the program. */
+export function addGlobalSettingFlags(cmd: Command): Command {
+  for (const def of GLOBAL_FLAGS) cmd.option(def.flags, def.doc);
+  return cmd;
+}
+
 /** Flags for any session in the env, on `up` and `exec`. */
 const SESSION_FLAGS: FlagDef[] = [
   { key: 'forward_agent', flags: '-A, --forward-agent', doc: 'forward your ssh agent into the env (SSH_AUTH_SOCK=~/.ssh/spoon-agent.sock there)', boolean: true },
@@ -70,7 +82,7 @@ function propertyOf(def: FlagDef): string {
 export function flagLayer(opts: Record<string, unknown>, cwd: string): Layer {
   const values: Record<string, unknown> = {};
   const where: Record<string, string> = {};
-  for (const def of [...CREATE_FLAGS, ...SESSION_FLAGS, ...ATTACH_FLAGS]) {
+  for (const def of [...CREATE_FLAGS, ...SESSION_FLAGS, ...ATTACH_FLAGS, ...GLOBAL_FLAGS]) {
     const v = opts[propertyOf(def)];
     if (v === undefined || (Array.isArray(v) && v.length === 0)) continue;
     values[def.key] = v;
@@ -111,4 +123,19 @@ export async function resolveSettings(opts: Record<string, unknown>, env: Record
     }
   }
   return { ...resolved, layers, devcontainer };
+}
+
+/**
+ * The backend alone, for connecting to the engine: config files, SPOON_BACKEND and
+ * --backend, without devcontainer.json (it says nothing about the engine).
+ */
+export async function resolveBackend(opts: Record<string, unknown>, env: Record<string, string | undefined>, cwd: string): Promise<'docker' | 'swarm'> {
+  // A flag or variable wins over any file: no file is read then.
+  let files: Layer[] = [];
+  if (typeof opts.backend !== 'string' && !env.SPOON_BACKEND) {
+    const configFlag = typeof opts.config === 'string' ? opts.config : undefined;
+    const found = findConfigFiles({ cwd, env, ...(configFlag ? { configFlag } : {}) });
+    if (found.user || found.project || found.explicit) files = (await import('../config/files.js')).layersOf(found, undefined);
+  }
+  return resolveOptions([...files, envVarLayer(env, cwd), flagLayer(opts, cwd)], env.HOME ?? '/').options.backend;
 }

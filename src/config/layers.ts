@@ -72,7 +72,7 @@ export function configHash(o: EnvOptions, extra?: unknown): string {
     if (!KEYS[key].creation) continue;
     const value = o[key];
     // A key added later counts only when set, so envs made before it keep their hash.
-    if (key === 'idle_stop' && value === undefined) continue;
+    if ((key === 'idle_stop' || key === 'node') && value === undefined) continue;
     if (key === 'ports') relevant[key] = o.ports.map((p) => `${p.host ?? ''}:${p.container}/${p.protocol}`).sort();
     else if (key === 'labels' || key === 'env') relevant[key] = Object.entries(value as Record<string, string>).sort(([a], [b]) => a.localeCompare(b));
     else relevant[key] = value ?? null;

@@ -72,6 +72,10 @@ export interface EnvOptions {
   prefix: string;
   /** Seconds of idleness after which the env stops itself; undefined: never. */
   idle_stop: number | undefined;
+  /** What kind of engine spoon drives: plain containers (Docker, Podman) or Swarm services. */
+  backend: 'docker' | 'swarm';
+  /** The swarm node a new env goes on: a node id, hostname or `label=value`; undefined: Swarm's scheduler picks. */
+  node: string | undefined;
 }
 
 export type KeyName = keyof EnvOptions;
@@ -425,6 +429,26 @@ export const KEYS = {
     // It is put into the container when it is made (the in-env watcher and its label).
     creation: true,
     parse: optional(parseDuration),
+  }),
+  backend: k<'docker' | 'swarm'>({
+    doc: 'engine kind: docker (containers, also Podman) or swarm (services on a Swarm manager)',
+    default: 'docker',
+    creation: false,
+    parse: (v, s) => {
+      const b = str(v, s);
+      if (b !== 'docker' && b !== 'swarm') fail(s, `invalid value '${b}': the backend is docker or swarm`);
+      return b;
+    },
+  }),
+  node: k<string | undefined>({
+    doc: 'swarm node for a new env: node id, hostname or label=value (default: Swarm places it)',
+    default: undefined,
+    creation: true,
+    parse: optional((v, s) => {
+      const n = str(v, s).trim();
+      if (!/^[A-Za-z0-9_.-]+(=[^\s]*)?$/.test(n)) fail(s, `invalid value '${n}': a node id, hostname or label=value`);
+      return n;
+    }),
   }),
 } satisfies { [K in KeyName]: KeySpec<EnvOptions[K]> };
 

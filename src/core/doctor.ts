@@ -10,11 +10,12 @@ import type { Context } from './context.js';
 import { LABEL } from './labels.js';
 import { HOST_KEY } from './provision.js';
 import { isSpoonSshd, sshBanner } from './wait-sshd.js';
-import { publishedPortHost } from '../engine/endpoint.js';
+import { envPortHost } from '../engine/endpoint.js';
 import { readIfExists } from '../state/files.js';
 import type { ContainerInfo, Engine } from '../engine/engine.js';
 import { formatDuration } from '../config/duration.js';
 import { IDLE_FILE, parseIdleFile } from './idle-stop.js';
+import { nodeProblem } from './list.js';
 
 export interface Check {
   name: string;
@@ -50,6 +51,8 @@ async function withIdleStop(engine: Engine, c: ContainerInfo, check: Check): Pro
 async function checkEnv(ctx: Context, engine: Engine, c: ContainerInfo): Promise<Check> {
   const env = c.labels[LABEL.name] ?? c.name;
   const check = (ok: boolean, detail: string, fix?: string): Check => ({ name: `env ${env}`, ok, detail, ...(fix ? { fix } : {}) });
+  const away = nodeProblem(c.node);
+  if (away) return check(false, `${c.state}; ${away}`, `make the node active again (docker node update --availability active ${c.node?.id.slice(0, 12)}) or bring it back up; spoon never recreates the env on another node`);
   if (c.state === 'dead' || c.state === 'restarting') return check(false, `the container is ${c.state}`, `spoon ${env} heals it (restart, then recreate with the volumes kept, asking first)`);
   if (c.state === 'paused') return check(true, `paused; \`spoon ${env}\` resumes it`);
   if (c.state !== 'running') return check(true, `${c.state}; \`spoon ${env}\` starts it`);
@@ -63,7 +66,7 @@ async function checkEnv(ctx: Context, engine: Engine, c: ContainerInfo): Promise
   }
   // Through an ssh engine the port is only reachable from that host.
   if (ctx.endpoint.kind !== 'ssh') {
-    const host = publishedPortHost(ctx.endpoint, ssh.hostIp ?? '127.0.0.1');
+    const host = envPortHost(ctx.endpoint, ssh.hostIp ?? '127.0.0.1', c.node);
     if (!(await sshBanner(host, ssh.host, 2000))) {
       const gone = (await engine.processes(c.id))?.some(isSpoonSshd) === false;
       return check(false, `running, but its sshd ${gone ? 'is not running' : `does not answer on ${host}:${ssh.host}`}`, `spoon up ${env} -N (starts its sshd again, or restarts the container)`);

@@ -9,7 +9,7 @@ import { rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { ContainerInfo, ContainerSpec, DirEntry, Engine, FileEntry } from '../engine/engine.js';
 import { ContainerNameConflict, EngineApiError } from '../engine/engine.js';
-import { publishedPortHost } from '../engine/endpoint.js';
+import { envPortHost } from '../engine/endpoint.js';
 import { RuntimeError } from '../errors.js';
 import { ensureImage, type ImageRef } from '../images/ensure-image.js';
 import { generateEd25519 } from '../ssh/keys.js';
@@ -110,7 +110,7 @@ export async function ensureEnv(ctx: Context, name: string, plan: EnvPlan, ensur
   const state: EnvState = {
     containerId: container.id,
     engineUrl: ctx.endpoint.url,
-    sshHost: publishedPortHost(ctx.endpoint, ssh.hostIp ?? options.listen),
+    sshHost: envPortHost(ctx.endpoint, ssh.hostIp ?? options.listen, container.node),
     sshPort: ssh.host,
     user: container.labels[LABEL.user] ?? options.user,
     configHash: hash,
@@ -344,6 +344,7 @@ function containerSpec(name: string, cname: string, image: ImageRef, plan: EnvPl
       securityOpt: dc?.securityOpt ?? [],
       init: dc?.init ?? false,
     },
+    ...(options.node !== undefined ? { node: options.node } : {}),
   };
 }
 

@@ -1,6 +1,6 @@
 /** What `spoon list` and `spoon ports` report, in spoon's terms. */
-import type { ContainerInfo, ContainerState, PortBinding } from '../engine/engine.js';
-import { publishedPortHost } from '../engine/endpoint.js';
+import type { ContainerInfo, ContainerState, NodeInfo, PortBinding } from '../engine/engine.js';
+import { envPortHost } from '../engine/endpoint.js';
 import { NoSuchEnvError } from '../errors.js';
 import type { Context } from './context.js';
 import { findEnv } from './find-env.js';
@@ -27,6 +27,21 @@ export interface EnvSummary {
   idleStop: string | null;
   /** Seconds since anything happened in the env, per its idle watcher (only envs with idle_stop, while running); else null. */
   idleSeconds: number | null;
+  /** The cluster node the env is on (swarm backend only; absent on a plain engine). */
+  node?: { id: string; hostname: string; addr: string; state: string; availability: string };
+}
+
+/**
+ * Why an env's node cannot run it now (down, drained, paused), or undefined. spoon never
+ * moves such an env: its volumes are on that node.
+ */
+export function nodeProblem(node: NodeInfo | undefined): string | undefined {
+  if (!node) return undefined;
+  const which = `node ${node.id.slice(0, 12)}${node.hostname ? ` (${node.hostname}${node.addr ? `, ${node.addr}` : ''})` : ''}`;
+  if (node.state !== 'ready') return `${which} is ${node.state}: the env waits for it to come back (its volumes are there)`;
+  if (node.availability === 'drain') return `${which} is drained: the env cannot run until it is active again (its volumes are there)`;
+  if (node.availability === 'pause') return `${which} is paused: no new task of the env starts there until it is active again`;
+  return undefined;
 }
 
 export async function listEnvs(ctx: Context): Promise<EnvSummary[]> {
@@ -59,10 +74,11 @@ function summarize(ctx: Context, c: ContainerInfo): EnvSummary {
     state: c.state,
     image: c.image,
     ports: c.ports.filter((p) => !isSsh(p)),
-    ssh: ssh?.host && c.state === 'running' ? { host: publishedPortHost(ctx.endpoint, ssh.hostIp ?? '127.0.0.1'), port: ssh.host } : null,
+    ssh: ssh?.host && c.state === 'running' ? { host: envPortHost(ctx.endpoint, ssh.hostIp ?? '127.0.0.1', c.node), port: ssh.host } : null,
     createdAt: c.createdAt,
-    status: c.status ?? c.state,
+    status: nodeProblem(c.node) ?? c.status ?? c.state,
     idleStop: c.labels[LABEL.idleStop] || null,
     idleSeconds: null,
+    ...(c.node ? { node: { ...c.node } } : {}),
   };
 }

@@ -115,6 +115,11 @@ export function publishedPortHost(endpoint: EngineEndpoint, listen: string): str
   return listen;
 }
 
+/** Where an env's published ports are reached: the node it runs on (a cluster backend), else as publishedPortHost says. */
+export function envPortHost(endpoint: EngineEndpoint, listen: string, node: { addr: string } | undefined): string {
+  return node?.addr || publishedPortHost(endpoint, listen);
+}
+
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.') || host.startsWith('::ffff:127.');
 }

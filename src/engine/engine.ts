@@ -32,6 +32,19 @@ export interface ContainerInfo {
   /** Only from inspect: exit info. */
   exitCode?: number;
   error?: string;
+  /** The cluster node the env runs on (the swarm backend); undefined on a plain engine. */
+  node?: NodeInfo;
+}
+
+export interface NodeInfo {
+  id: string;
+  hostname: string;
+  /** Where the node's published ports are reached. */
+  addr: string;
+  /** The node's state as the cluster sees it: ready, down, unknown, disconnected. */
+  state: string;
+  /** active, pause or drain. */
+  availability: string;
 }
 
 export interface EngineResources {
@@ -98,6 +111,8 @@ export interface ContainerSpec {
   publish: PublishSpec[];
   mounts: MountSpec[];
   host?: HostSettings;
+  /** The `node` setting: which cluster node a new env goes on (the swarm backend; a plain engine has one). */
+  node?: string;
 }
 
 /** A file to put into a container through the archive API. */

@@ -413,6 +413,8 @@ describe('configHash', () => {
       command: 'bash',
       prefix: 'x-',
       idle_stop: 60,
+      backend: 'swarm',
+      node: 'worker-1',
     };
     for (const key of KEY_NAMES) {
       const o = { ...d, [key]: samples[key] } as EnvOptions;
@@ -473,6 +475,7 @@ describe('hasCreationSettings', () => {
     ['persist', ['~']],
     ['prefix', 'x-'],
     ['idle_stop', '2h'],
+    ['node', 'worker-1'],
   ];
   test('the table below covers every creation key', () => {
     assert.deepEqual(

@@ -272,6 +272,10 @@ const valid: [KeyName, unknown, unknown][] = [
   ['idle_stop', '2h', 7200],
   ['idle_stop', '1h30m', 5400],
   ['idle_stop', 'off', undefined],
+  ['backend', 'swarm', 'swarm'],
+  ['backend', 'docker', 'docker'],
+  ['node', 'm0gwj0zxlks8', 'm0gwj0zxlks8'],
+  ['node', 'zone=b', 'zone=b'],
 ];
 
 // ---- rejected values: [key, input, parts the message must contain after `where: `, parts of the hint] ----
@@ -449,6 +453,8 @@ const invalid: [KeyName, unknown, string[], string[]?][] = [
   ['prefix', 1, ['expected a string']],
   ['idle_stop', '2 hours', ['invalid duration', "'2 hours'"]],
   ['idle_stop', 90, ['invalid duration', '90']],
+  ['backend', 'kubernetes', ["'kubernetes'", 'docker or swarm']],
+  ['node', 'a b', ["'a b'"]],
 ];
 
 describe('parseKey accepts', () => {
@@ -581,6 +587,9 @@ describe('the key table', () => {
       'cpus', 'cpu_shares', 'memory', 'dns', 'volumes', 'privileged', 'env', 'labels', 'persist', 'forward_agent', 'shell', 'command', 'prefix',
       // issue 14
       'idle_stop',
+      // issue 13
+      'backend',
+      'node',
     ];
     assert.deepEqual([...KEY_NAMES].sort(), [...spec].sort());
   });
@@ -592,8 +601,8 @@ describe('the key table', () => {
     }
   });
 
-  test('only session, forwards, forward_agent, shell, command and prebuild do not affect creation', () => {
-    assert.deepEqual(KEY_NAMES.filter((k) => !KEYS[k].creation).sort(), ['command', 'forward_agent', 'forwards', 'prebuild', 'session', 'shell']);
+  test('only session, forwards, forward_agent, shell, command, prebuild and backend do not affect creation', () => {
+    assert.deepEqual(KEY_NAMES.filter((k) => !KEYS[k].creation).sort(), ['backend', 'command', 'forward_agent', 'forwards', 'prebuild', 'session', 'shell']);
   });
 
   const keyNames: [string, boolean][] = [
@@ -643,6 +652,8 @@ describe('defaultOptions', () => {
     command: undefined,
     prefix: 'spoon-',
     idle_stop: undefined,
+    backend: 'docker',
+    node: undefined,
   };
 
   test('are the documented defaults', () => {

@@ -19,11 +19,14 @@ export async function listCommand(ctx: Context, flags: { json?: boolean; quiet?:
     process.stderr.write('no environments yet; create one with `spoon NAME`\n');
     return 0;
   }
+  // A NODE column only where envs run on cluster nodes (the swarm backend).
+  const nodes = envs.some((e) => e.node);
   printTable(
-    ['NAME', 'STATE', 'IMAGE', 'SSH', 'PORTS', 'CREATED', 'IDLE', 'STATUS'],
+    ['NAME', 'STATE', ...(nodes ? ['NODE'] : []), 'IMAGE', 'SSH', 'PORTS', 'CREATED', 'IDLE', 'STATUS'],
     envs.map((e) => [
       e.name,
       e.state,
+      ...(nodes ? [e.node ? `${e.node.id.slice(0, 12)}${e.node.hostname ? ` (${e.node.hostname})` : ''}` : '-'] : []),
       e.image,
       e.ssh ? `${e.ssh.host}:${e.ssh.port}` : '-',
       e.ports.map(formatPort).join(', ') || '-',

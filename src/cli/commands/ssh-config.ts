@@ -19,7 +19,12 @@ export async function sshConfigCommand(ctx: Context, name: string | undefined, f
   ensureClientKey(ctx.paths, ctx.env);
   // The same node and spoon that run now, and the same engine, whatever PATH says later.
   const engineFlag = flags.engine ?? flags.url;
-  const base = [process.execPath, process.argv[1] ?? 'spoon', ...(typeof engineFlag === 'string' ? ['--engine', engineFlag] : [])];
+  const base = [
+    process.execPath,
+    process.argv[1] ?? 'spoon',
+    ...(typeof engineFlag === 'string' ? ['--engine', engineFlag] : []),
+    ...(typeof flags.backend === 'string' ? ['--backend', flags.backend] : []),
+  ];
   const text = entries.map((e) => sshConfigBlock(ctx, e, shellQuote([...base, 'proxy', e.name]))).join('\n');
   if (flags.write) {
     const file = join(ctx.paths.root, 'ssh_config');

@@ -490,7 +490,7 @@ async function followStream(body: NodeJS.ReadableStream & AsyncIterable<unknown>
 }
 
 /** Non-TTY container logs come framed: 8-byte header (stream, 0, 0, 0, size32be) then payload. */
-function demuxLogs(buf: Buffer): string {
+export function demuxLogs(buf: Buffer): string {
   const out: Buffer[] = [];
   let i = 0;
   while (i + 8 <= buf.length && (buf[i] === 1 || buf[i] === 2) && buf[i + 1] === 0) {
