@@ -111,6 +111,24 @@ describe('control over ssh with a CA certificate', { timeout: 120_000 }, () => {
     assert.equal((await run({ cmd: ['printenv', 'PATH'] })).stdout.trim(), enginePath);
   });
 
+  test('uid, gid and groups as the engine gives them, for a name, name:group and a bare uid', async () => {
+    for (const who of [user, `${user}:root`, '4242', '4242:4243', 'root']) {
+      const viaEngine = await engine.exec(id, { cmd: ['id'], user: who, tty: false, stdin: false });
+      const expected = (await collect(viaEngine.stdout)).trim();
+      assert.equal(await viaEngine.wait(), 0);
+      assert.equal((await run({ cmd: ['id'], user: who })).stdout.trim(), expected, `as ${who}`);
+    }
+    await assert.rejects(run({ cmd: ['id'], user: 'nobody-here' }), /no user 'nobody-here'/);
+  });
+
+  test('a command killed by a signal, one not found and a missing workdir report like a shell', async () => {
+    assert.equal((await run({ cmd: ['sh', '-c', 'kill -9 $$'] })).code, 137);
+    assert.equal((await run({ cmd: ['no-such-command'] })).code, 127);
+    const r = await run({ cmd: ['pwd'], workdir: '/no/such/dir' });
+    assert.equal(r.code, 126);
+    assert.match(r.stderr, /no\/such\/dir/);
+  });
+
   test('argv with spaces, quotes and $() arrives literally', async () => {
     const words = ['a b', "it's", '"q"', '$(touch /tmp/pwned)', '`id`', '*', '; exit 3', '\\n', ''];
     const r = await run({ cmd: ['printf', '[%s]\\n', ...words] });
@@ -135,6 +153,16 @@ describe('control over ssh with a CA certificate', { timeout: 120_000 }, () => {
     assert.match(text, /^on-a-tty\n/);
     assert.match(text, /got hi\n/);
     assert.match(text, /33 101\n/);
+  });
+
+  test('the end of a TTY exec\'s stdin is an end of input on its terminal', async () => {
+    for (const input of ['abc\n', 'partial line']) {
+      const proc = await controlExec(target, { cmd: ['sh', '-c', 'wc -c; echo after-eof'], tty: true, stdin: true });
+      const out = collect(proc.stdout);
+      proc.stdin!.end(input);
+      assert.equal(await proc.wait(), 0);
+      assert.match((await out).replace(/\r/g, ''), new RegExp(`^${input.trim()}\n?${input.length}\nafter-eof\n$`));
+    }
   });
 
   test('files are put with their modes and owners, and read back', async () => {

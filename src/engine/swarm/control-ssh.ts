@@ -14,7 +14,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
+import { PassThrough, Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import type { DirEntry, ExecProcess, ExecSpec, FileEntry } from '../engine.js';
 import { connectionOptions, shellQuote, type SshTarget } from '../../ssh/args.js';
 import { generateEd25519, parsePublicKey } from '../../ssh/keys.js';
@@ -125,6 +125,8 @@ export interface ExecIdentity {
   /** From /etc/passwd; undefined for a uid it does not list. */
   name: string | undefined;
   home: string;
+  /** Supplementary groups: those /etc/group lists the user in, none when a group is given (the engine's rule). */
+  groups: number[];
 }
 
 /** Resolves ExecSpec.user against the env's /etc/passwd and /etc/group, as the engine does. */
@@ -144,7 +146,14 @@ export function resolveIdentity(user: string | undefined, passwd: string, group:
       gid = Number(g[2]);
     }
   }
-  return { uid, gid, name: entry?.[0], home: entry?.[5] || '/' };
+  const name = entry?.[0];
+  const groups =
+    name === undefined || (groupPart !== undefined && groupPart !== '')
+      ? []
+      : parseColonFile(group)
+          .filter((f) => (f[3] ?? '').split(',').includes(name))
+          .map((f) => Number(f[2]));
+  return { uid, gid, name, home: entry?.[5] || '/', groups };
 }
 
 function parseColonFile(text: string): string[][] {
@@ -191,8 +200,8 @@ export const PTY_MARK = 'spoon-control-pty ';
  * Changing user: setpriv (util-linux; on Debian, Ubuntu, Fedora) sets exactly the uid,
  * gid and groups the engine would, takes numeric ids without a passwd entry, and adds no
  * PAM session or environment of its own. Images without it (Alpine, busybox) have `su`,
- * which needs a passwd name and gives the user's primary group. runuser was not chosen:
- * util-linux only, PAM, and names only.
+ * which needs a passwd name and always gives the user's own groups (initgroups).
+ * runuser was not chosen: util-linux only (so no gain over setpriv), PAM, names only.
  *
  * The wrapper shell does not `exec` the command, so a command killed by a signal reports
  * 128+n (as the engine's exec does) instead of ssh's 255.
@@ -200,9 +209,11 @@ export const PTY_MARK = 'spoon-control-pty ';
 export function execCommandLine(spec: Pick<ExecSpec, 'cmd' | 'tty'>, who: ExecIdentity, env: string[], workdir: string): string {
   const dir = workdir.startsWith('/') ? workdir : `./${workdir}`;
   const run = shellQuote(['env', '-i', '--', ...env, '/bin/sh', '-c', 'cd "$1" || exit 126; shift; "$@"; exit $?', 'spoon-exec', dir, ...spec.cmd]);
-  const announce = spec.tty ? `printf '${PTY_MARK}%s\\n' "$(tty)"; ` : '';
+  // ssh gives the terminal no modes when its own input is not one (no eof, no intr):
+  // stty sane makes it the ordinary terminal the engine's exec would give.
+  const announce = spec.tty ? `stty sane 2>/dev/null; printf '${PTY_MARK}%s\\n' "$(tty)"; ` : '';
   if (who.uid === 0 && who.gid === 0) return `${announce}exec ${run}`;
-  const groups = who.name !== undefined ? '--init-groups' : '--clear-groups';
+  const groups = who.groups.length ? `--groups=${who.groups.join(',')}` : '--clear-groups';
   const viaSetpriv = `exec setpriv --reuid=${who.uid} --regid=${who.gid} ${groups} ${run}`;
   const viaSu =
     who.name !== undefined
@@ -444,8 +455,23 @@ export async function controlExec(target: ControlTarget, spec: ExecSpec): Promis
     stderr = tee;
   }
   child.stdin.on('error', () => undefined);
-  // A TTY exec without stdin keeps its input open (an EOF there would reach the terminal).
   if (mode === 'none') child.stdin.end();
+  // sshd ignores an EOF on a terminal's channel; a terminal user ends input with Ctrl-D,
+  // so that is what the end of a TTY exec's stdin sends. Without stdin, a TTY exec keeps
+  // its input open, as the engine's does.
+  let stdin: Writable | undefined;
+  if (spec.stdin && spec.tty) {
+    const input = new PassThrough();
+    let lineOpen = false;
+    // Held until the terminal is set up: what arrives before stty sane meets no eof character.
+    void pty.then(() => {
+      input.on('data', (d: Buffer) => d.length && (lineOpen = d[d.length - 1] !== 0x0a));
+      input.pipe(child.stdin, { end: false });
+    });
+    // A Ctrl-D after a partial line only sends that line; a second one is the EOF.
+    input.on('end', () => child.stdin.write(lineOpen ? '\x04\x04' : '\x04'));
+    stdin = input;
+  } else if (spec.stdin) stdin = child.stdin;
 
   const exited = new Promise<number>((resolve, reject) => {
     child.on('close', (code, signal) => (spawnError ? reject(spawnError) : resolve(code ?? exitStatusFor(signal))));
@@ -458,7 +484,7 @@ export async function controlExec(target: ControlTarget, spec: ExecSpec): Promis
   return {
     stdout,
     stderr,
-    stdin: spec.stdin ? child.stdin : undefined,
+    stdin,
     async resize(cols: number, rows: number): Promise<void> {
       if (!spec.tty) return;
       const path = await pty;
