@@ -225,7 +225,7 @@ export function execCommandLine(spec: Pick<ExecSpec, 'cmd' | 'tty'>, who: ExecId
 const MARK = 'spoon-control-part';
 
 /** One round trip for what execCommandLine needs: passwd, group, PID 1's working dir and environment. */
-export const PRELUDE = `cat /etc/passwd 2>/dev/null; echo; echo ${MARK}; cat /etc/group 2>/dev/null; echo; echo ${MARK}; readlink /proc/1/cwd 2>/dev/null; echo ${MARK}; cat /proc/1/environ 2>/dev/null`;
+export const PRELUDE = `cat /etc/passwd 2>/dev/null; echo; echo ${MARK}; cat /etc/group 2>/dev/null; echo; echo ${MARK}; readlink /proc/1/cwd 2>/dev/null || echo /; echo ${MARK}; cat /proc/1/environ 2>/dev/null`;
 
 export function parsePrelude(out: Buffer): { passwd: string; group: string; cwd: string; environ: string[] } {
   const sep = Buffer.from(`\n${MARK}\n`);
@@ -508,7 +508,7 @@ export async function controlExec(target: ControlTarget, spec: ExecSpec): Promis
 }
 
 /** Cuts the PTY announcement (the first line) from a TTY exec's output and hands its path on. */
-class PtyAnnouncement extends Transform {
+export class PtyAnnouncement extends Transform {
   readonly path: Promise<string | undefined>;
   private settle!: (p: string | undefined) => void;
   private head: Buffer | undefined = Buffer.alloc(0);
