@@ -90,6 +90,14 @@ describe('control over ssh with a CA certificate', { timeout: 120_000 }, () => {
     const split = await run({ cmd: ['sh', '-c', 'echo out; echo err >&2'] });
     assert.equal(split.stdout, 'out\n');
     assert.equal(split.stderr, 'err\n');
+    // Calls share one connection (one ControlMaster), not one handshake each: while one
+    // runs, another sees a single root connection.
+    const held = await controlExec(target, { cmd: ['cat'], tty: false, stdin: true });
+    const connections = await run({ cmd: ['sh', '-c', "ps -eo args | grep -c '^sshd: root@'"] });
+    held.stdin!.end();
+    held.stdout.resume();
+    assert.equal(await held.wait(), 0);
+    assert.equal(connections.stdout.trim(), '1');
   });
 
   test('as the env user: uid, groups, HOME, the env vars and the workdir it is given', async () => {

@@ -111,7 +111,8 @@ export function controlFailure(target: Pick<ControlTarget, 'host' | 'port'>, std
 }
 
 function lastLines(text: string): string {
-  return text.trim().split('\n').map((l) => l.trim()).filter((l) => l && !/^@+$|^@/.test(l)).slice(-2).join(' / ');
+  // The host-key warning's box of @ lines says nothing the message does not.
+  return text.trim().split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('@')).slice(-2).join(' / ');
 }
 
 // ---------------------------------------------------------------------------------
@@ -320,6 +321,7 @@ async function certificate(s: Session, caPrivateKey: string): Promise<string> {
     } finally {
       rmSync(caFile, { force: true });
     }
+    chmodSync(`${base}-cert.pub`, 0o600);
     return { certFile: `${base}-cert.pub`, signedAt: Date.now() };
   })();
   s.certs.set(id, made);
@@ -424,6 +426,7 @@ export async function controlReadFile(target: ControlTarget, path: string): Prom
 
 /** Like Engine.exec: spec.cmd as spec.user (root by default) with the container's environment plus spec.env. */
 export async function controlExec(target: ControlTarget, spec: ExecSpec): Promise<ExecProcess> {
+  if (spec.cmd.length === 0) throw new RuntimeError('no command to run in the env');
   const prelude = await runAsRoot(target, PRELUDE);
   if (prelude.code !== 0) throw new RuntimeError(`reading the env's users over ssh failed: ${prelude.stderr.toString().trim() || `exit status ${prelude.code}`}`);
   const facts = parsePrelude(prelude.stdout);
