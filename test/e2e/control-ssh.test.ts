@@ -112,6 +112,17 @@ describe('control over ssh with a CA certificate', { timeout: 120_000 }, () => {
     assert.equal(vars, 'one two|$(x)');
   });
 
+  test('in an image without setpriv, su runs the command as the user', async () => {
+    assert.equal((await run({ cmd: ['mv', '/usr/bin/setpriv', '/usr/bin/setpriv.off'] })).code, 0);
+    try {
+      const r = await run({ cmd: ['sh', '-c', 'id -un; echo "$HOME|$FOO"; pwd; cat'], user, env: ['FOO=a $(b)'], workdir: '/tmp' }, 'piped\n');
+      assert.deepEqual(r, { code: 0, stdout: `${user}\n/home/${user}|a $(b)\n/tmp\npiped\n`, stderr: '' });
+      assert.equal((await run({ cmd: ['sh', '-c', 'exit 5'], user })).code, 5);
+    } finally {
+      await run({ cmd: ['mv', '/usr/bin/setpriv.off', '/usr/bin/setpriv'] });
+    }
+  });
+
   test("the container's environment comes through, as with the engine's exec", async () => {
     const viaEngine = await engine.exec(id, { cmd: ['printenv', 'PATH'], tty: false, stdin: false });
     const enginePath = (await collect(viaEngine.stdout)).trim();
