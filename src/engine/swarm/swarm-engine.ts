@@ -37,7 +37,7 @@ import { DockerHttp, drain, type RequestObserver } from '../docker/http.js';
 import { DockerEngine, demuxLogs } from '../docker/docker-engine.js';
 import { RuntimeError, UsageError } from '../../errors.js';
 import { generateEd25519 } from '../../ssh/keys.js';
-import { controlExec, controlFiles, controlPutFiles, controlReadFile, controlSshdLines, type ControlTarget } from './control-ssh.js';
+import { controlExec, controlFiles, controlPutFiles, controlReadFile, withControlLines, type ControlTarget } from './control-ssh.js';
 
 /** Labels spoon's Swarm backend keeps on a service and its configs. */
 const SW = {
@@ -418,14 +418,14 @@ export class SwarmEngine implements Engine {
     const once: FileEntry[] = [];
     const secret: FileEntry[] = [];
     for (const f of [...files.files, ...controlFiles(ca.publicKey)]) {
-      if (f.path === SSHD_CONFIG) always.push({ ...f, content: [...controlSshdLines(), f.content.toString()].join('\n') });
+      if (f.path === SSHD_CONFIG) always.push({ ...f, content: withControlLines(f.content.toString()) });
       else if (f.path.startsWith(AUTHORIZED_DIR)) once.push(f);
       else if ((f.mode & 0o077) === 0) secret.push(f);
       else always.push(f);
     }
     // The marker last, as in the Docker backend's upload.
     always.sort((a, b) => Number(a.path === PROVISIONED) - Number(b.path === PROVISIONED));
-    const dirs = [...files.dirs, { path: `${SPOON_DIR}/control/principals`, mode: 0o755 }];
+    const dirs = files.dirs;
     const of = { [SW.of]: s.ID };
     const mk = async (kind: 'configs' | 'secrets', name: string, data: Buffer, labels: Record<string, string>) => {
       const r = await this.json<{ ID: string }>('POST', `/${kind}/create`, `creating the ${kind === 'configs' ? 'config' : 'secret'} ${name}`, {
