@@ -55,7 +55,7 @@ else
   # with all its output in the log so that it holds none of this script's pipes open.
   # DOCKERD_ARGS: extra arguments (the engine-restart test passes those the killed dockerd had).
   # shellcheck disable=SC2086
-  (cd / && exec nohup dockerd ${DOCKERD_ARGS:-}) >"$STATE/dockerd.log" 2>&1 </dev/null &
+  (cd / && exec setsid nohup dockerd ${DOCKERD_ARGS:-}) >"$STATE/dockerd.log" 2>&1 </dev/null &
   for _ in $(seq 1 120); do
     ping_engine && break
     sleep 0.5

@@ -51,7 +51,7 @@ else
   rm -f "$SOCK"
   # Started from / so that removing the folder this script ran from cannot break it, and
   # with all its output in the log so that it holds none of this script's pipes open.
-  (cd / && exec nohup podman system service --time=0 "unix://$SOCK") >"$STATE/podman.log" 2>&1 </dev/null &
+  (cd / && exec setsid nohup podman system service --time=0 "unix://$SOCK") >"$STATE/podman.log" 2>&1 </dev/null &
   for _ in $(seq 1 60); do
     ping_podman && break
     sleep 0.5

@@ -74,7 +74,7 @@ for n in 1 2; do
   # cgroup); started from / so that removing this checkout cannot break it. With no
   # registry, a task would first wait ~20 s for a pull to time out:
   # DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 makes the node use its local image.
-  (cd / && DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 exec nohup nsenter --net="/var/run/netns/sw$n" dockerd \
+  (cd / && DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 exec setsid nohup nsenter --net="/var/run/netns/sw$n" dockerd \
     --data-root "$ROOT/d$n/data" --exec-root "$ROOT/d$n/exec" \
     --pidfile "$ROOT/d$n/pid" -H "unix://$(sock "$n")") >"$ROOT/d$n/log" 2>&1 </dev/null &
   for _ in $(seq 1 60); do ping_node "$n" && break; sleep 0.5; done
