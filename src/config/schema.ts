@@ -72,6 +72,8 @@ export interface EnvOptions {
   prefix: string;
   /** Seconds of idleness after which the env stops itself; undefined: never. */
   idle_stop: number | undefined;
+  /** Envs kept prepared ahead of time for this configuration (the warm pool); 0: off. */
+  pool: number;
 }
 
 export type KeyName = keyof EnvOptions;
@@ -425,6 +427,17 @@ export const KEYS = {
     // It is put into the container when it is made (the in-env watcher and its label).
     creation: true,
     parse: optional(parseDuration),
+  }),
+  pool: k<number>({
+    doc: 'envs kept created, started and ready for this configuration, so a new env is claimed instead of created (0: off)',
+    default: 0,
+    // Not a creation setting: the pool's members and the envs claimed from it are made the same whatever its size.
+    creation: false,
+    parse: (v, s) => {
+      const n = number(v, s);
+      if (!Number.isInteger(n) || n < 0 || n > 20) fail(s, `invalid value ${show(v)}: pool must be a whole number from 0 to 20`);
+      return n;
+    },
   }),
 } satisfies { [K in KeyName]: KeySpec<EnvOptions[K]> };
 

@@ -32,6 +32,8 @@ export interface ConnectRequest {
   initializeAlways?: boolean;
   /** A terminal attaches next: postAttachCommand runs, and what comes after waitFor may go on in the background. */
   attach?: boolean;
+  /** Starts refilling the warm pool for this plan without waiting for it (the CLI runs a detached `spoon pool fill`). */
+  refillPool?: (plan: EnvPlan) => void;
 }
 
 export function sshTarget(ctx: Context, name: string, state: EnvState): SshTarget {
@@ -104,6 +106,8 @@ export async function connect(ctx: Context, name: string, req: ConnectRequest): 
   };
   const { withHealing } = await import('./heal.js');
   const { plan, ready, connection } = await withHealing(ctx, name, req.plan, req.confirmRecreate, () => closeMaster(ctx, name), attempt);
+  // Once the connection is up, so the refill's start does not compete with the handshake.
+  if (ready.refillPool) req.refillPool?.(plan);
   const { runSetupCommands } = await import('./setup-commands.js');
   await runSetupCommands(ctx, name, plan, ready, setupRunner(ctx, connection), { attach: req.attach ?? false });
   return connection;

@@ -413,6 +413,7 @@ describe('configHash', () => {
       command: 'bash',
       prefix: 'x-',
       idle_stop: 60,
+      pool: 2,
     };
     for (const key of KEY_NAMES) {
       const o = { ...d, [key]: samples[key] } as EnvOptions;

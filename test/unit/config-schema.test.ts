@@ -272,11 +272,15 @@ const valid: [KeyName, unknown, unknown][] = [
   ['idle_stop', '2h', 7200],
   ['idle_stop', '1h30m', 5400],
   ['idle_stop', 'off', undefined],
+  ['pool', '2', 2],
+  ['pool', 0, 0],
 ];
 
 // ---- rejected values: [key, input, parts the message must contain after `where: `, parts of the hint] ----
 
 const invalid: [KeyName, unknown, string[], string[]?][] = [
+  ['pool', '-1', ['pool must be a whole number from 0 to 20']],
+  ['pool', 1.5, ['pool must be a whole number from 0 to 20']],
   ['env', { '1A': 'x' }, ["invalid variable name '1A'"]],
   ['env', ['MY-VAR=1'], ["invalid variable name 'MY-VAR'"]],
   ['authorized_keys', ['ssh-ed25519'], ['is not an OpenSSH public key line']],
@@ -643,6 +647,7 @@ describe('defaultOptions', () => {
     command: undefined,
     prefix: 'spoon-',
     idle_stop: undefined,
+    pool: 0,
   };
 
   test('are the documented defaults', () => {

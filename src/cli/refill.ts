@@ -1,0 +1,45 @@
+/**
+ * The warm pool's background refill after a claim: a detached `spoon pool fill` child that
+ * outlives this command and never delays or fails it. Its plan travels in a private file
+ * (it may hold `env` values); what it says goes to pool/refill.log in spoon's state.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Context } from '../core/context.js';
+import { encodePlan, type EnvPlan } from '../core/plan.js';
+import { writeAtomic } from '../state/files.js';
+
+const LOG_LIMIT = 256 * 1024;
+
+export function refillLog(ctx: Context): string {
+  return join(ctx.paths.root, 'pool', 'refill.log');
+}
+
+export function spawnRefill(ctx: Context, plan: EnvPlan): void {
+  try {
+    const planFile = join(ctx.paths.root, 'pool', `refill-${process.pid}-${randomBytes(4).toString('hex')}.json`);
+    writeAtomic(planFile, encodePlan(plan), 0o600);
+    const log = refillLog(ctx);
+    let size = 0;
+    try {
+      size = statSync(log).size;
+    } catch {
+      // no log yet
+    }
+    const fd = openSync(log, size > LOG_LIMIT ? 'w' : 'a', 0o600);
+    const script = process.argv[1] ?? '';
+    const child = spawn(process.execPath, [script, '--engine', ctx.endpoint.url, 'pool', 'fill', '--background', '--plan-file', planFile], {
+      detached: true,
+      stdio: ['ignore', fd, fd],
+      env: process.env,
+    });
+    child.on('error', () => undefined);
+    child.unref();
+    closeSync(fd);
+  } catch (err) {
+    // The user's command goes on: a pool that is not refilled only makes the next new env slower.
+    ctx.report.verbose(`could not start the pool's refill: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
