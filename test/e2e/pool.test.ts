@@ -62,6 +62,9 @@ async function settled(): Promise<void> {
 }
 
 before(() => {
+  // Members are claimed and drained only by who made them: a key of this run's own makes this run someone of its own.
+  mkdirSync(join(box.home, '.ssh'), { recursive: true });
+  host('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `pool-${box.runId}@test`, '-f', join(box.home, '.ssh', 'id_ed25519')]);
   // The user file sets the pool for the default configuration; the run's label reaches members, their volumes and claimed envs.
   mkdirSync(join(box.home, '.config', 'spoon'), { recursive: true });
   writeFileSync(
