@@ -10,11 +10,23 @@ import { join } from 'node:path';
 import type { Context } from '../core/context.js';
 import { encodePlan, type EnvPlan } from '../core/plan.js';
 import { writeAtomic } from '../state/files.js';
+import { KEYS, KEY_NAMES } from '../config/schema.js';
+import type { ResolvedOptions } from '../config/layers.js';
 
 const LOG_LIMIT = 256 * 1024;
 
 export function refillLog(ctx: Context): string {
   return join(ctx.paths.root, 'pool', 'refill.log');
+}
+
+/**
+ * The refill for a new env's configuration, when it is one the pool is kept for: set by
+ * files and SPOON_* variables. Creation flags make a one-off configuration that no
+ * `spoon pool fill` keeps, so a pool is not started for each of them.
+ */
+export function refillFor(ctx: Context, settings: ResolvedOptions): ((plan: EnvPlan) => void) | undefined {
+  if (KEY_NAMES.some((k) => KEYS[k].creation && settings.sources[k].kind === 'flag')) return undefined;
+  return (plan) => spawnRefill(ctx, plan);
 }
 
 export function spawnRefill(ctx: Context, plan: EnvPlan): void {

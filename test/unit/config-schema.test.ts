@@ -585,6 +585,7 @@ describe('the key table', () => {
       'cpus', 'cpu_shares', 'memory', 'dns', 'volumes', 'privileged', 'env', 'labels', 'persist', 'forward_agent', 'shell', 'command', 'prefix',
       // issue 14
       'idle_stop',
+      'pool',
     ];
     assert.deepEqual([...KEY_NAMES].sort(), [...spec].sort());
   });
@@ -596,8 +597,8 @@ describe('the key table', () => {
     }
   });
 
-  test('only session, forwards, forward_agent, shell, command and prebuild do not affect creation', () => {
-    assert.deepEqual(KEY_NAMES.filter((k) => !KEYS[k].creation).sort(), ['command', 'forward_agent', 'forwards', 'prebuild', 'session', 'shell']);
+  test('only session, forwards, forward_agent, shell, command, prebuild and pool do not affect creation', () => {
+    assert.deepEqual(KEY_NAMES.filter((k) => !KEYS[k].creation).sort(), ['command', 'forward_agent', 'forwards', 'pool', 'prebuild', 'session', 'shell']);
   });
 
   const keyNames: [string, boolean][] = [
