@@ -346,6 +346,8 @@ function containerSpec(name: string, cname: string, image: ImageRef, plan: EnvPl
       ...(exec ? { [LABEL.tmux]: mode.tmux ? 'yes' : 'no' } : {}),
       ...(!exec && options.idle_stop ? { [LABEL.idleStop]: idleLabel(options.idle_stop) } : {}),
       ...(made.member ? { [LABEL.pool]: cname, [LABEL.prefix]: options.prefix } : {}),
+      // A snapshot's image carries the labels of the env it was taken of (a commit keeps them): not its claim.
+      ...(plan.from ? { [LABEL.pool]: '', [LABEL.prefix]: '' } : {}),
     },
     entrypoint: exec ? KEEPALIVE_ENTRYPOINT : ENTRYPOINT,
     cmd: [],

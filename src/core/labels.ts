@@ -46,7 +46,7 @@ export const LABEL = {
  */
 export function envNameOf(c: { name: string; labels: Record<string, string> }): string | undefined {
   const member = c.labels[LABEL.pool];
-  if (member === undefined) return c.labels[LABEL.name];
+  if (!member) return c.labels[LABEL.name];
   if (c.name === member) return undefined;
   const prefix = c.labels[LABEL.prefix] ?? '';
   return c.name.startsWith(prefix) ? c.name.slice(prefix.length) : c.name;
@@ -54,7 +54,7 @@ export function envNameOf(c: { name: string; labels: Record<string, string> }): 
 
 /** Whose names NAME's volumes carry: NAME's own, or (an env claimed from the pool) the member's it took over. */
 export function volumeOwnerOf(c: { labels: Record<string, string> }): string | undefined {
-  return c.labels[LABEL.pool] !== undefined ? c.labels[LABEL.name] : undefined;
+  return c.labels[LABEL.pool] ? c.labels[LABEL.name] : undefined;
 }
 
 declare const SPOON_VERSION: string;

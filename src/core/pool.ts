@@ -10,14 +10,17 @@
  * (envs/ID/pool-ready) is written last; a fill interrupted before that leaves nothing
  * claimable, and the next fill or drain removes it.
  *
- * Claiming renames the container to PREFIX+NAME. The engine renames atomically and by the
- * member's name, so of two claimers of one member exactly one succeeds and the other
- * takes the next member. The claimed env is named by its container name from then on
+ * Claiming first takes the member's claim token (envs/ID/pool-claimed, created O_EXCL:
+ * of two claimers exactly one gets it; members are claimed only by who made them, whose
+ * state holds the markers), then renames the container to PREFIX+NAME. The engine's
+ * rename alone does not exclude: two renames of one container by its old name, in flight
+ * at once, both succeed (Docker 20.10 resolves the name before it locks the container).
+ * The claimed env is named by its container name from then on
  * (labels.ts envNameOf), keeps the member's volumes (recorded in NAME's pool-ref volume,
  * pool-ref.ts), gets the host key pinned under NAME's alias, and its idle watcher starts.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ContainerInfo, Engine } from '../engine/engine.js';
 import { ContainerNameConflict } from '../engine/engine.js';
@@ -69,9 +72,36 @@ function readyMarker(ctx: Context, memberId: string): string {
   return join(ctx.paths.envDir(memberId), 'pool-ready');
 }
 
+function claimToken(ctx: Context, memberId: string): string {
+  return join(ctx.paths.envDir(memberId), 'pool-claimed');
+}
+
+/** How long a taken claim token keeps a fill away from the member: a claim takes well under a second; older, its claimer died. */
+const CLAIM_GRACE_MS = 60_000;
+
 function isReady(ctx: Context, c: ContainerInfo): boolean {
   const id = memberIdOf(c);
-  return id.startsWith(MEMBER_ID_PREFIX) && existsSync(readyMarker(ctx, id));
+  return id.startsWith(MEMBER_ID_PREFIX) && existsSync(readyMarker(ctx, id)) && !existsSync(claimToken(ctx, id));
+}
+
+/** Takes the member's claim token: true for exactly one caller. */
+function takeClaimToken(ctx: Context, memberId: string): boolean {
+  try {
+    closeSync(openSync(claimToken(ctx, memberId), 'wx', 0o600));
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST' || (err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+/** A claim is at work on the member right now (its token is fresh). */
+function beingClaimed(ctx: Context, memberId: string): boolean {
+  try {
+    return Date.now() - statSync(claimToken(ctx, memberId)).mtimeMs < CLAIM_GRACE_MS;
+  } catch {
+    return false;
+  }
 }
 
 /** Members still waiting (not claimed), of every configuration. */
@@ -126,6 +156,8 @@ export async function claimMember(ctx: Context, engine: Engine, name: string, pl
       ctx.report.verbose(`pool member ${m.name} is ${m.state !== 'running' ? m.state : m.imageId !== imageId ? 'of another image' : 'without ssh'}; skipping it`);
       continue;
     }
+    // Another spoon of this caller's took it first: the next one.
+    if (!takeClaimToken(ctx, memberIdOf(m))) continue;
     // The probe runs beside the rename (each costs about as much): a member whose sshd does not answer is given back.
     const probe = ctx.endpoint.kind === 'ssh' ? Promise.resolve(true) : sshBanner(publishedPortHost(ctx.endpoint, ssh.hostIp ?? options.listen), ssh.host, PROBE_MS);
     let renamed: boolean;
@@ -137,12 +169,11 @@ export async function claimMember(ctx: Context, engine: Engine, name: string, pl
       throw err;
     }
     const answers = await probe;
-    // Another spoon claimed it first: the next one.
+    // Removed meanwhile (a drain): the next one.
     if (!renamed) continue;
     if (!answers) {
       ctx.report.verbose(`pool member ${m.name}: its sshd does not answer; giving it back for the refill to discard`);
-      // Not claimable any more, by anyone; then its own name again, so it is a member the refill removes.
-      rmSync(readyMarker(ctx, memberIdOf(m)), { force: true });
+      // Its own name again (its token stays taken: nobody claims it), so it is a member the refill removes.
       await engine.renameContainer(cname, m.name);
       continue;
     }
@@ -213,6 +244,7 @@ export async function fillPool(ctx: Context, plan: EnvPlan, opts: { wait: boolea
     const identity = callerIdentity(ctx.env.HOME);
     let good = 0;
     for (const m of (await waitingMembers(engine, hash)).filter((c) => c.labels[LABEL.creator] === identity)) {
+      if (beingClaimed(ctx, memberIdOf(m))) continue;
       if (await healthy(ctx, m, image.id, plan)) good++;
       else {
         await removeMember(ctx, engine, m);
@@ -298,7 +330,8 @@ export async function drainPool(ctx: Context): Promise<DrainResult> {
     const result: DrainResult = { members: [], volumes: [] };
     const identity = callerIdentity(ctx.env.HOME);
     // Only this caller's: on a shared engine another person's pool is theirs to drain.
-    for (const m of (await waitingMembers(engine)).filter((c) => c.labels[LABEL.creator] === identity)) {
+    // One a claim is at work on becomes an env in a moment.
+    for (const m of (await waitingMembers(engine)).filter((c) => c.labels[LABEL.creator] === identity && !beingClaimed(ctx, memberIdOf(c)))) {
       const volumes = await removeMember(ctx, engine, m);
       result.members.push(m.name);
       result.volumes.push(...volumes);

@@ -10,6 +10,10 @@ describe('envNameOf', () => {
   test('an env made the slow way is named by its label', () => {
     assert.equal(envNameOf({ name: 'spoon-demo', labels: { [LABEL.name]: 'demo' } }), 'demo');
   });
+  test('an env from a snapshot of a claimed env (its image carries the pool label, blanked) is named by its label', () => {
+    assert.equal(envNameOf({ name: 'spoon-copy', labels: { ...member, [LABEL.name]: 'copy', [LABEL.pool]: '', [LABEL.prefix]: '' } }), 'copy');
+    assert.equal(volumeOwnerOf({ labels: { ...member, [LABEL.name]: 'copy', [LABEL.pool]: '' } }), undefined);
+  });
   test('a member still waiting is no env', () => {
     assert.equal(envNameOf({ name: 'spoon-_pool-0123abcd-ef0123', labels: member }), undefined);
   });
