@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, statSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import type { Context } from '../core/context.js';
 import { encodePlan, type EnvPlan } from '../core/plan.js';
@@ -48,6 +49,14 @@ export function spawnRefill(ctx: Context, plan: EnvPlan): void {
       env: process.env,
     });
     child.on('error', () => undefined);
+    // Low CPU priority: the user's command, which runs now, goes first on a busy machine.
+    if (child.pid !== undefined) {
+      try {
+        setPriority(child.pid, 10);
+      } catch {
+        // not allowed here: it runs at normal priority
+      }
+    }
     child.unref();
     closeSync(fd);
   } catch (err) {
