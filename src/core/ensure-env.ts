@@ -48,6 +48,8 @@ export interface ReadyEnv {
   started: boolean;
   /** The warm pool (pool > 0) was asked for this new env: it wants refilling, whether a member was claimed or not. */
   refillPool?: boolean;
+  /** Claimed from the pool: its ssh ControlMaster, started beside the claim (undefined once up, else what ssh said). */
+  sshMaster?: Promise<string | undefined> | undefined;
 }
 
 export interface EnsureOptions {
@@ -69,6 +71,7 @@ export async function ensureEnv(ctx: Context, name: string, plan: EnvPlan, ensur
   let started = false;
   let refillPool = false;
   let claimed = false;
+  let sshMaster: Promise<string | undefined> | undefined;
   try {
     let found = await findEnv(engine, name, options.prefix);
     ctx.timeline.mark('inspect');
@@ -83,7 +86,8 @@ export async function ensureEnv(ctx: Context, name: string, plan: EnvPlan, ensur
       refillPool = options.pool > 0 && !plan.from;
       const member = refillPool ? await (await import('./pool.js')).claimMember(ctx, engine, name, plan, hash) : undefined;
       claimed = member !== undefined;
-      container = member ?? (await createEnv(ctx, engine, name, plan, hash));
+      sshMaster = member?.sshMaster;
+      container = member?.container ?? (await createEnv(ctx, engine, name, plan, hash));
       created = true;
       started = true;
     } else {
@@ -130,7 +134,7 @@ export async function ensureEnv(ctx: Context, name: string, plan: EnvPlan, ensur
   // A claimed member's sshd answered the claim's probe just now.
   if (ctx.endpoint.kind !== 'ssh' && !claimed) await waitForSshd(engine, container, state.sshHost, state.sshPort);
   ctx.timeline.mark('ssh-ready');
-  return { container, created, started, refillPool, access: { kind: 'ssh', state } };
+  return { container, created, started, refillPool, sshMaster, access: { kind: 'ssh', state } };
 }
 
 function isExecMode(c: ContainerInfo): boolean {

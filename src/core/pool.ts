@@ -32,6 +32,7 @@ import { hostAlias } from '../ssh/known-hosts.js';
 import { readIfExists, writeAtomic } from '../state/files.js';
 import { acquireLock, type Lock } from '../state/lock.js';
 import { checkpoint } from './checkpoint.js';
+import { closeMasterAt, ensureMaster, sshTarget } from './connect.js';
 import { callerIdentity } from './client-keys.js';
 import type { Context } from './context.js';
 import { runEngineCaptured } from './engine-session.js';
@@ -137,7 +138,13 @@ async function currentImageId(engine: Engine, plan: EnvPlan): Promise<string | u
  * none matches, or NAME's volumes already exist (it reattaches them the normal way).
  * Called under NAME's lock, with no container of NAME's.
  */
-export async function claimMember(ctx: Context, engine: Engine, name: string, plan: EnvPlan, hash: string): Promise<ContainerInfo | undefined> {
+export interface Claimed {
+  container: ContainerInfo;
+  /** The env's ssh ControlMaster, started beside the claim: undefined once up, else what ssh said. */
+  sshMaster: Promise<string | undefined> | undefined;
+}
+
+export async function claimMember(ctx: Context, engine: Engine, name: string, plan: EnvPlan, hash: string): Promise<Claimed | undefined> {
   if (!poolable(plan)) return undefined;
   const options = plan.options;
   const [own, members, imageId] = await Promise.all([engine.listVolumes({ [LABEL.name]: name }), waitingMembers(engine, hash), currentImageId(engine, plan)]);
@@ -158,20 +165,34 @@ export async function claimMember(ctx: Context, engine: Engine, name: string, pl
     }
     // Another spoon of this caller's took it first: the next one.
     if (!takeClaimToken(ctx, memberIdOf(m))) continue;
-    // The probe runs beside the rename (each costs about as much): a member whose sshd does not answer is given back.
-    const probe = ctx.endpoint.kind === 'ssh' ? Promise.resolve(true) : sshBanner(publishedPortHost(ctx.endpoint, ssh.hostIp ?? options.listen), ssh.host, PROBE_MS);
+    const sshHost = publishedPortHost(ctx.endpoint, ssh.hostIp ?? options.listen);
+    // The member's own key, pinned when it was made, is NAME's from now on: under NAME's alias
+    // before the rename, so the ssh handshake, the probe and the rename go on at once (each
+    // costs about as much). A member without a pin has its key read through the engine later.
+    const pinned = pinAs(ctx, memberIdOf(m), name);
+    const target = sshTarget(ctx, name, { containerId: m.id, engineUrl: ctx.endpoint.url, sshHost, sshPort: ssh.host, user: m.labels[LABEL.user] ?? options.user, configHash: hash });
+    const direct = ctx.endpoint.kind !== 'ssh';
+    const sshMaster = pinned && direct ? ensureMaster(ctx, name, target).catch((err: Error) => err.message) : undefined;
+    const probe = direct ? sshBanner(sshHost, ssh.host, PROBE_MS) : Promise.resolve(true);
+    const giveUp = async () => {
+      if (sshMaster) await sshMaster;
+      await closeMasterAt(ctx, target);
+      rmSync(ctx.paths.knownHosts(name), { force: true });
+    };
     let renamed: boolean;
     try {
       renamed = await engine.renameContainer(m.name, cname);
     } catch (err) {
       await probe;
+      await giveUp();
       if (err instanceof ContainerNameConflict) throw new RuntimeError(`a container named ${cname} appeared while spoon was creating it`, { hint: 'another host may be using the same engine; try again' });
       throw err;
     }
     const answers = await probe;
-    // Removed meanwhile (a drain): the next one.
-    if (!renamed) continue;
-    if (!answers) {
+    if (!renamed || !answers) {
+      await giveUp();
+      // Removed meanwhile (a drain): the next one.
+      if (!renamed) continue;
       ctx.report.verbose(`pool member ${m.name}: its sshd does not answer; giving it back for the refill to discard`);
       // Its own name again (its token stays taken: nobody claims it), so it is a member the refill removes.
       await engine.renameContainer(cname, m.name);
@@ -180,18 +201,25 @@ export async function claimMember(ctx: Context, engine: Engine, name: string, pl
     ctx.timeline.mark('claim');
     await finishClaim(ctx, engine, name, m, plan);
     ctx.report.verbose(`${name}: claimed pool member ${m.name}`);
-    return { ...m, name: cname };
+    return { container: { ...m, name: cname }, sshMaster };
   }
   return undefined;
 }
 
-/** What makes the renamed member NAME's: the record of its volumes, its pin under NAME's alias, its idle watcher. */
+/** Pins the member's host key (pinned when it was made) under NAME's alias; false when it has none. */
+function pinAs(ctx: Context, memberId: string, name: string): boolean {
+  const pin = readIfExists(ctx.paths.knownHosts(memberId));
+  if (!pin?.trim()) {
+    rmSync(ctx.paths.knownHosts(name), { force: true });
+    return false;
+  }
+  writeAtomic(ctx.paths.knownHosts(name), pin.replace(/^\S+/, hostAlias(name)), 0o600);
+  return true;
+}
+
+/** What makes the renamed member NAME's besides its pin: the record of its volumes, its idle watcher. */
 async function finishClaim(ctx: Context, engine: Engine, name: string, m: ContainerInfo, plan: EnvPlan): Promise<void> {
   const memberId = memberIdOf(m);
-  const pin = readIfExists(ctx.paths.knownHosts(memberId));
-  // The member's own key, pinned when it was made: NAME's from now on (a missing one is read through the engine at the next connect).
-  if (pin?.trim()) writeAtomic(ctx.paths.knownHosts(name), pin.replace(/^\S+/, hostAlias(name)), 0o600);
-  else rmSync(ctx.paths.knownHosts(name), { force: true });
   rmSync(ctx.paths.envDir(memberId), { recursive: true, force: true });
   const idle = plan.options.idle_stop;
   await Promise.all([
