@@ -1,6 +1,8 @@
 /**
  * The labels that mark a container or volume as spoon's. spoon lists and touches
- * only what carries LABEL.name; it never finds envs by parsing container names.
+ * only what carries LABEL.name; it never finds envs by parsing container names, and
+ * names by them only an env claimed from the warm pool (envNameOf: its labels were
+ * fixed before its NAME was known).
  */
 export const LABEL = {
   name: 'dev.spoon.name',
