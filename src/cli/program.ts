@@ -172,7 +172,7 @@ docker-spoon's flags still work: -l (list), -d NAME (destroy), -n NAME (ports),
     .action(run(async () => (await import('./commands/pool.js')).poolFillCommand));
   pool
     .command('drain')
-    .description('remove every waiting pool member and its volumes (claimed envs stay)')
+    .description('remove your waiting pool members (of every configuration) and their volumes; claimed envs stay')
     .action(run(async () => (await import('./commands/pool.js')).poolDrainCommand));
 
   program
