@@ -194,7 +194,9 @@ export async function claimMember(ctx: Context, engine: Engine, name: string, pl
       // Removed meanwhile (a drain): the next one.
       if (!renamed) continue;
       ctx.report.verbose(`pool member ${m.name}: its sshd does not answer; giving it back for the refill to discard`);
-      // Its own name again (its token stays taken: nobody claims it), so it is a member the refill removes.
+      // Its own name again, and not ready (the marker goes before the token, so nobody claims it meanwhile): the refill removes it.
+      rmSync(readyMarker(ctx, memberIdOf(m)), { force: true });
+      rmSync(claimToken(ctx, memberIdOf(m)), { force: true });
       await engine.renameContainer(cname, m.name);
       continue;
     }

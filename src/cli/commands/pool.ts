@@ -31,10 +31,10 @@ export async function poolCommand(ctx: Context, flags: { json?: boolean }): Prom
 export async function poolFillCommand(ctx: Context, flags: { background?: boolean; planFile?: string; [k: string]: unknown }): Promise<number> {
   const plan = flags.planFile ? readPlanFile(flags.planFile) : await currentPlan(ctx, flags);
   if (flags.background) {
-    // The refill a claim started: its output is the refill log, and it leaves a busy pool to the fill at work.
+    // The refill a claim started: its output is the refill log. It waits for a fill at work, which may have looked at the members before this claim.
     const started = new Date().toISOString();
     try {
-      const done = await fillPool(ctx, plan, { wait: false });
+      const done = await fillPool(ctx, plan, { wait: true });
       process.stderr.write(`${started} refill: ${done.busy ? 'another fill is at work' : `made ${done.made.length}, discarded ${done.discarded.length}`}\n`);
     } catch (err) {
       process.stderr.write(`${started} refill failed: ${err instanceof Error ? err.message : String(err)}\n`);
