@@ -421,6 +421,46 @@ async function caseCold() {
   if (dcUser === 'root') notes.push('devcontainer: the image runs as root, so the remote user is root and the CLI builds no UID-update image (updateRemoteUserUID did not need to be set)');
 }
 
+/**
+ * The warm pool: a new env's first command when a member is waiting (pool = 1, filled
+ * beforehand, untimed) vs a plain `ssh … true` into a running env, in the same rounds. The
+ * refill each claim starts is waited for (untimed) before the next sample of either.
+ */
+async function casePool() {
+  const env = { ...SPOON_ENV, SPOON_POOL: '1', SPOON_LABELS: LABEL };
+  const ports = JSON.parse((await spoon(['ports', R, '--json'])).stdout);
+  const base = { port: ports.ssh.port, key: join(STATE_ROOT, 'id_ed25519'), knownHosts: join(STATE_ROOT, 'envs', R, 'known_hosts'), alias: `spoon-${R}` };
+  const sshDefault = [...sshArgs(base), `dev@${ports.ssh.host}`, 'true'];
+  const fill = () => spoon(['pool', 'fill'], { env, timeoutMs: 5 * 60_000 });
+  const claim = async (name, verbose) => {
+    await fill();
+    const r = await spoon([...(verbose ? ['-v'] : []), 'exec', name, '--', 'true'], { env });
+    // Every sample must be a claim, not a create (a member that was not ready would make it one).
+    const member = (await docker(['inspect', `spoon-${name}`, '--format', '{{index .Config.Labels "dev.spoon.pool"}}'])).stdout.trim();
+    if (!member || member === '<no value>') throw new Error(`spoon exec ${name} did not claim a pool member`);
+    await fill();
+    await spoon(['destroy', name, '-f', '--volumes'], { env });
+    return r;
+  };
+  const d = await claim(envName('pd'), true);
+  diagnostics.poolSpoonPhases = phaseLine(d.stderr);
+  const s = await interleaved(
+    [
+      { key: 'spoon', fn: async (i) => (await claim(envName(i < 0 ? 'pw' : `p${i}`), false)).ms },
+      { key: 'ssh', fn: async () => (await run('ssh', sshDefault, { env: SPOON_ENV })).ms },
+    ],
+    SLOW_RUNS,
+  );
+  await spoon(['pool', 'drain'], { env });
+  const c = 'pool';
+  const ssh = addRow(c, 'ssh (OpenSSH default kex)', 'plain `ssh -p PORT -i KEY dev@127.0.0.1 true` into a running env, new connection each time', s.ssh);
+  compare(
+    addRow(c, 'spoon exec NEW -- true (claimed from the pool)', `a new env's first command with pool = 1 filled: spoon exec NEW -- true claims the waiting member (rename, pin, volume record), connects and runs true; the refill it starts is waited for between samples, untimed; phases of one more claim: ${diagnostics.poolSpoonPhases}`, s.spoon),
+    ssh,
+    { op: '<=', limit: 1.5 },
+  );
+}
+
 async function caseWarm() {
   const W = envName('w');
   const FW = envName('floor-w');
@@ -710,6 +750,7 @@ const CASES = [
   ['reattach', caseReattach],
   ['cold', caseCold],
   ['warm', caseWarm],
+  ['pool', casePool],
   ['scale', caseScale],
   ['destroy', caseDestroy],
 ];

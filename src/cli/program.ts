@@ -161,6 +161,22 @@ docker-spoon's flags still work: -l (list), -d NAME (destroy), -n NAME (ports),
     .option('--json', 'print JSON')
     .action(run(async () => (await import('./commands/snapshot.js')).snapshotsCommand));
 
+  const pool = program
+    .command('pool')
+    .description('the warm pool (config key pool = N): envs made ahead of time that a new env claims; lists its members')
+    .option('--json', 'print JSON')
+    .action(run(async () => (await import('./commands/pool.js')).poolCommand));
+  pool
+    .command('fill')
+    .description("make the pool's missing members for this configuration now, discarding bad ones, and wait")
+    .addOption(new Option('--background', 'the refill a claim starts: no output but its log, and none if another fill is at work').hideHelp())
+    .addOption(new Option('--plan-file <file>', 'fill for the plan in this file (written by the claim)').hideHelp())
+    .action(run(async () => (await import('./commands/pool.js')).poolFillCommand));
+  pool
+    .command('drain')
+    .description('remove your waiting pool members (of every configuration) and their volumes; claimed envs stay')
+    .action(run(async () => (await import('./commands/pool.js')).poolDrainCommand));
+
   program
     .command('share')
     .description("let a guest without engine access into the env's tmux session; prints the ssh command to send them. Without --key: change an existing guest's access. With --web: serve a read-only live view to browsers and print its URL")

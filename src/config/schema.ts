@@ -76,6 +76,8 @@ export interface EnvOptions {
   backend: 'docker' | 'swarm';
   /** The swarm node a new env goes on: a node id, hostname or `label=value`; undefined: Swarm's scheduler picks. */
   node: string | undefined;
+  /** Envs kept prepared ahead of time for this configuration (the warm pool); 0: off. */
+  pool: number;
 }
 
 export type KeyName = keyof EnvOptions;
@@ -449,6 +451,17 @@ export const KEYS = {
       if (!/^[A-Za-z0-9_.-]+(=[^\s]*)?$/.test(n)) fail(s, `invalid value '${n}': a node id, hostname or label=value`);
       return n;
     }),
+  }),
+  pool: k<number>({
+    doc: 'envs kept created, started and ready for this configuration, so a new env is claimed instead of created (0: off)',
+    default: 0,
+    // Not a creation setting: the pool's members and the envs claimed from it are made the same whatever its size.
+    creation: false,
+    parse: (v, s) => {
+      const n = number(v, s);
+      if (!Number.isInteger(n) || n < 0 || n > 20) fail(s, `invalid value ${show(v)}: pool must be a whole number from 0 to 20`);
+      return n;
+    },
   }),
 } satisfies { [K in KeyName]: KeySpec<EnvOptions[K]> };
 

@@ -32,6 +32,8 @@ export interface ConnectRequest {
   initializeAlways?: boolean;
   /** A terminal attaches next: postAttachCommand runs, and what comes after waitFor may go on in the background. */
   attach?: boolean;
+  /** Starts refilling the warm pool for this plan without waiting for it (the CLI runs a detached `spoon pool fill`). */
+  refillPool?: (plan: EnvPlan) => void;
 }
 
 export function sshTarget(ctx: Context, name: string, state: EnvState): SshTarget {
@@ -91,7 +93,9 @@ export async function connect(ctx: Context, name: string, req: ConnectRequest): 
       return { plan, ready, connection: { kind: 'exec', containerId: ready.container.id, user: ready.access.user, tmux: ready.access.tmux } as Connection };
     }
     const target = sshTarget(ctx, name, ready.access.state);
-    let failure = await ensureMaster(ctx, name, target, ctx.endpoint.kind === 'ssh');
+    // A claim from the warm pool started it beside the claim; when that failed, as usual.
+    const early = ready.sshMaster ? await ready.sshMaster : 'none';
+    let failure = early === undefined ? undefined : await ensureMaster(ctx, name, target, ctx.endpoint.kind === 'ssh');
     if (failure !== undefined && /permission denied/i.test(failure)) {
       // Our key is not (or no longer) in the env: authorize it through the engine, once.
       const { joinEnv } = await import('./join.js');
@@ -104,6 +108,8 @@ export async function connect(ctx: Context, name: string, req: ConnectRequest): 
   };
   const { withHealing } = await import('./heal.js');
   const { plan, ready, connection } = await withHealing(ctx, name, req.plan, req.confirmRecreate, () => closeMaster(ctx, name), attempt);
+  // Once the connection is up, so the refill's start does not compete with the handshake.
+  if (ready.refillPool) req.refillPool?.(plan);
   const { runSetupCommands } = await import('./setup-commands.js');
   await runSetupCommands(ctx, name, plan, ready, setupRunner(ctx, connection), { attach: req.attach ?? false });
   return connection;
@@ -118,7 +124,7 @@ function setupRunner(ctx: Context, connection: Connection): (command: string) =>
  * an ssh engine the env's port cannot be probed from here, so a freshly started sshd
  * is given a few tries.
  */
-async function ensureMaster(ctx: Context, name: string, target: SshTarget, retry = false): Promise<string | undefined> {
+export async function ensureMaster(ctx: Context, name: string, target: SshTarget, retry = false): Promise<string | undefined> {
   if (await masterAlive(target.controlPath)) return undefined;
   ensureDir(dirname(target.controlPath));
   const deadline = Date.now() + (retry ? 30_000 : 0);
@@ -167,7 +173,10 @@ function runSession(ctx: Context, target: SshTarget, s: SessionRequest): Promise
 export async function closeMaster(ctx: Context, name: string): Promise<void> {
   const cached = readEnvState(ctx.paths.envState(name));
   if (!cached) return;
-  const target = sshTarget(ctx, name, cached);
+  await closeMasterAt(ctx, sshTarget(ctx, name, cached));
+}
+
+export async function closeMasterAt(ctx: Context, target: SshTarget): Promise<void> {
   if (await masterAlive(target.controlPath)) await runCaptured(masterControlArgs(target, 'exit'), (l) => ctx.report.debug(l));
 }
 

@@ -7,7 +7,7 @@ import { defaultImageTag } from '../images/default-image.js';
 import { runCaptured } from '../ssh/spawn.js';
 import { describeCause } from '../errors.js';
 import type { Context } from './context.js';
-import { LABEL } from './labels.js';
+import { LABEL, envNameOf } from './labels.js';
 import { HOST_KEY } from './provision.js';
 import { isSpoonSshd, sshBanner } from './wait-sshd.js';
 import { envPortHost } from '../engine/endpoint.js';
@@ -32,7 +32,8 @@ export async function runDoctor(ctx: Context): Promise<Check[]> {
 /** Each env: its container's state, whether its sshd answers, and whether its host key is the pinned one. */
 async function checkEnvs(ctx: Context): Promise<Check[]> {
   const engine = await ctx.engine();
-  const containers = await engine.listContainers({ [LABEL.name]: true });
+  // Warm-pool members waiting to be claimed are no envs.
+  const containers = (await engine.listContainers({ [LABEL.name]: true })).filter((c) => envNameOf(c) !== undefined);
   return Promise.all(containers.map(async (c) => withIdleStop(engine, c, await checkEnv(ctx, engine, c))));
 }
 
@@ -49,7 +50,7 @@ async function withIdleStop(engine: Engine, c: ContainerInfo, check: Check): Pro
 }
 
 async function checkEnv(ctx: Context, engine: Engine, c: ContainerInfo): Promise<Check> {
-  const env = c.labels[LABEL.name] ?? c.name;
+  const env = envNameOf(c) ?? c.name;
   const check = (ok: boolean, detail: string, fix?: string): Check => ({ name: `env ${env}`, ok, detail, ...(fix ? { fix } : {}) });
   const away = nodeProblem(c.node);
   if (away) return check(false, `${c.state}; ${away}`, `make the node active again (docker node update --availability active ${c.node?.id.slice(0, 12)}) or bring it back up; spoon never recreates the env on another node`);

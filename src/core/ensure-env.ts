@@ -34,6 +34,7 @@ import { undoOnFailure } from './undo.js';
 import { checkpoint } from './checkpoint.js';
 import { unmetRequirements } from './host-requirements.js';
 import { idleLabel } from './idle-stop.js';
+import { poolRefOwner } from './pool-ref.js';
 
 /** How spoon enters the env: its own sshd, or the engine's exec when the image has no sshd. */
 export type EnvAccess = { kind: 'ssh'; state: EnvState } | { kind: 'exec'; user: string | undefined; tmux: boolean };
@@ -45,6 +46,10 @@ export interface ReadyEnv {
   created: boolean;
   /** This call started the container (created, or started from stopped). */
   started: boolean;
+  /** The warm pool (pool > 0) was asked for this new env: it wants refilling, whether a member was claimed or not. */
+  refillPool?: boolean;
+  /** Claimed from the pool: its ssh ControlMaster, started beside the claim (undefined once up, else what ssh said). */
+  sshMaster?: Promise<string | undefined> | undefined;
 }
 
 export interface EnsureOptions {
@@ -64,6 +69,9 @@ export async function ensureEnv(ctx: Context, name: string, plan: EnvPlan, ensur
   let container: ContainerInfo;
   let created = false;
   let started = false;
+  let refillPool = false;
+  let claimed = false;
+  let sshMaster: Promise<string | undefined> | undefined;
   try {
     let found = await findEnv(engine, name, options.prefix);
     ctx.timeline.mark('inspect');
@@ -74,7 +82,12 @@ export async function ensureEnv(ctx: Context, name: string, plan: EnvPlan, ensur
     }
     if (!found) {
       await ensure.beforeStart?.();
-      container = await createEnv(ctx, engine, name, plan, hash);
+      // The warm pool: a member made ahead of time becomes NAME, else NAME is made the slow way.
+      refillPool = options.pool > 0 && !plan.from;
+      const member = refillPool ? await (await import('./pool.js')).claimMember(ctx, engine, name, plan, hash) : undefined;
+      claimed = member !== undefined;
+      sshMaster = member?.sshMaster;
+      container = member?.container ?? (await createEnv(ctx, engine, name, plan, hash));
       created = true;
       started = true;
     } else {
@@ -92,7 +105,7 @@ export async function ensureEnv(ctx: Context, name: string, plan: EnvPlan, ensur
     }
     if (isExecMode(container)) {
       ctx.timeline.mark('ready');
-      return { container, created, started, access: { kind: 'exec', user: container.labels[LABEL.user] || undefined, tmux: container.labels[LABEL.tmux] === 'yes' } };
+      return { container, created, started, refillPool, access: { kind: 'exec', user: container.labels[LABEL.user] || undefined, tmux: container.labels[LABEL.tmux] === 'yes' } };
     }
     // An env this caller has not reached in this container yet (someone else made it, or
     // made it again): their keys go in and its host key is pinned, through the engine.
@@ -118,9 +131,10 @@ export async function ensureEnv(ctx: Context, name: string, plan: EnvPlan, ensur
   writeEnvState(ctx.paths.envState(name), state);
   if (created) await checkpoint(ctx, 'create:started');
   // Through an ssh engine the port is not reachable from here; the first ssh retries instead.
-  if (ctx.endpoint.kind !== 'ssh') await waitForSshd(engine, container, state.sshHost, state.sshPort);
+  // A claimed member's sshd answered the claim's probe just now.
+  if (ctx.endpoint.kind !== 'ssh' && !claimed) await waitForSshd(engine, container, state.sshHost, state.sshPort);
   ctx.timeline.mark('ssh-ready');
-  return { container, created, started, access: { kind: 'ssh', state } };
+  return { container, created, started, refillPool, sshMaster, access: { kind: 'ssh', state } };
 }
 
 function isExecMode(c: ContainerInfo): boolean {
@@ -132,7 +146,12 @@ async function isHalfMade(engine: Engine, c: ContainerInfo): Promise<boolean> {
   return c.state === 'created' && c.startedAt === undefined && !isProvisionedFor(await engine.readFile(c.id, PROVISIONED), c.id);
 }
 
-async function createEnv(ctx: Context, engine: Engine, name: string, plan: EnvPlan, hash: string): Promise<ContainerInfo> {
+/** createEnv makes a warm-pool member (pool.ts) instead of env NAME: NAME is the member's id, this its container name. */
+export interface PoolMemberSpec {
+  containerName: string;
+}
+
+export async function createEnv(ctx: Context, engine: Engine, name: string, plan: EnvPlan, hash: string, member?: PoolMemberSpec): Promise<ContainerInfo> {
   const options = plan.options;
   for (const w of plan.devcontainer?.warnings ?? []) ctx.report.warn(`${plan.devcontainer?.file}: ${w}`);
   const required = plan.devcontainer?.hostRequirements;
@@ -177,21 +196,26 @@ async function createEnv(ctx: Context, engine: Engine, name: string, plan: EnvPl
   const members = memberKeys(ctx.paths, ctx.env);
   const authorizedKeys = [...members.keys.map((k) => k.line), ...configuredKeys(options.authorized_keys)];
   const hostKey = generateEd25519(hostAlias(name));
-  const cname = containerName(options.prefix, name);
+  const cname = member?.containerName ?? containerName(options.prefix, name);
   const home = homeOf(options.user);
   // Volumes this create makes (not ones kept from an earlier env of this name): an
   // interrupted create removes them with the container.
-  const existing = new Set((await engine.listVolumes({ [LABEL.name]: name })).map((v) => v.name));
-  const made = options.persist.map((path) => persistVolumeName(name, path)).filter((v) => !existing.has(v));
+  const own = await engine.listVolumes({ [LABEL.name]: name });
+  // An env claimed from the pool and made again (destroy, healing) keeps the member's volumes it took over.
+  const volumesOwner = poolRefOwner(own) ?? name;
+  const existing = new Set([...own, ...(volumesOwner === name ? [] : await engine.listVolumes({ [LABEL.name]: volumesOwner }))].map((v) => v.name));
+  const made = options.persist.map((path) => persistVolumeName(volumesOwner, path)).filter((v) => !existing.has(v));
+  const memberLabels: Record<string, string> = member ? { [LABEL.pool]: cname, [LABEL.creator]: members.identity } : {};
 
   return undoOnFailure(
     async () => {
       // `up --from NAME:TAG`: the persist volumes start as the snapshot's copies.
       if (plan.from) await (await import('./snapshot.js')).restoreSnapshotVolumes(ctx, engine, plan.from, name, options.persist, options.labels);
       for (const path of options.persist) {
-        await engine.ensureVolume(persistVolumeName(name, path), { ...options.labels, [LABEL.name]: name, [LABEL.persist]: path });
+        await engine.ensureVolume(persistVolumeName(volumesOwner, path), { ...options.labels, [LABEL.name]: volumesOwner, [LABEL.persist]: path, ...memberLabels });
       }
-      let id = await createContainer(engine, containerSpec(name, cname, image, plan, hash, { kind: 'ssh' }, members.identity));
+      const madeAs: MadeAs = { owner: volumesOwner, member: member !== undefined };
+      let id = await createContainer(engine, containerSpec(name, cname, image, plan, hash, { kind: 'ssh' }, members.identity, madeAs));
       ctx.timeline.mark('create');
       await checkpoint(ctx, 'create:created');
 
@@ -204,13 +228,15 @@ async function createEnv(ctx: Context, engine: Engine, name: string, plan: EnvPl
         // sshd's SetEnv too, for ssh clients other than spoon's (ssh-config): as near as sshd_config allows
         // (no newlines); sshd sessions do not inherit the image's env, so the features' containerEnv goes in too.
         const setEnv = { ...featureEnv, ...options.env, ...(plan.devcontainer?.remoteEnv ?? {}) };
-        const own = provisioningFiles({ containerId: id, user: options.user, env: setEnv, hostPrivateKey: hostKey.privateKey, hostPublicKey: hostKey.publicKey, authorizedKeys, idleStop: options.idle_stop });
+        // A pool member waits without its idle watcher; claiming it switches it on (pool.ts).
+        const own = provisioningFiles({ containerId: id, user: options.user, env: setEnv, hostPrivateKey: hostKey.privateKey, hostPublicKey: hostKey.publicKey, authorizedKeys, idleStop: member ? undefined : options.idle_stop });
         const copied = options.copy.length ? copyEntries(options.copy, fit.user ? { ...fit.user, home } : await ownerOf(engine, id, options.user, home)) : { dirs: [], files: [] };
         dirs = [...copied.dirs, ...own.dirs];
         files = [...copied.files, sessionEnv, ...own.files];
       } else {
         // No sshd: made again to be entered through the engine's exec (SPEC), as the
         // configured user when the image has one, else as the image's own user.
+        if (member) throw new RuntimeError(`image '${image.ref}' has no sshd: the warm pool keeps only envs spoon reaches over ssh`, { hint: 'set pool = 0 for this configuration' });
         await engine.removeContainer(id);
         // devcontainer.json's containerUser is who the container and, lacking the configured user, its sessions run as.
         const user = fit.user ? options.user : plan.devcontainer?.containerUser;
@@ -220,7 +246,7 @@ async function createEnv(ctx: Context, engine: Engine, name: string, plan: EnvPl
         if (options.idle_stop) ctx.report.warn(`idle_stop does not apply to ${name}: its watcher runs beside spoon's sshd, which the image lacks`);
         // `~` (persist, copy) is the home of whoever sessions run as: root when the image names nobody.
         const owner = (fit.passwd && findPasswdEntry(fit.passwd, user ?? 'root')) || { uid: 0, gid: 0, home: '/root' };
-        id = await createContainer(engine, containerSpec(name, cname, image, plan, hash, { kind: 'exec', user, tmux: fit.tmux, home: owner.home }, members.identity));
+        id = await createContainer(engine, containerSpec(name, cname, image, plan, hash, { kind: 'exec', user, tmux: fit.tmux, home: owner.home }, members.identity, madeAs));
         const copied = options.copy.length ? copyEntries(options.copy, owner) : { dirs: [], files: [] };
         dirs = copied.dirs;
         files = [...copied.files, sessionEnv, provisionedMarker(id)];
@@ -296,7 +322,13 @@ async function ownerOf(engine: Engine, id: string, user: string, home: string): 
 
 type SpecMode = { kind: 'ssh' } | { kind: 'exec'; user: string | undefined; tmux: boolean; home: string };
 
-function containerSpec(name: string, cname: string, image: ImageRef, plan: EnvPlan, hash: string, mode: SpecMode, creator: string): ContainerSpec {
+/** Whose names the persist volumes carry (NAME, or the pool member a claimed env took them from), and whether this is a pool member. */
+interface MadeAs {
+  owner: string;
+  member: boolean;
+}
+
+function containerSpec(name: string, cname: string, image: ImageRef, plan: EnvPlan, hash: string, mode: SpecMode, creator: string, made: MadeAs): ContainerSpec {
   const options = plan.options;
   const dc = plan.devcontainer;
   const home = mode.kind === 'exec' ? mode.home : homeOf(options.user);
@@ -317,20 +349,24 @@ function containerSpec(name: string, cname: string, image: ImageRef, plan: EnvPl
       [LABEL.connect]: mode.kind,
       ...(exec ? { [LABEL.tmux]: mode.tmux ? 'yes' : 'no' } : {}),
       ...(!exec && options.idle_stop ? { [LABEL.idleStop]: idleLabel(options.idle_stop) } : {}),
+      ...(made.member ? { [LABEL.pool]: cname, [LABEL.prefix]: options.prefix } : {}),
+      // A snapshot's image carries the labels of the env it was taken of (a commit keeps them): not its claim.
+      ...(plan.from ? { [LABEL.pool]: '', [LABEL.prefix]: '' } : {}),
     },
     entrypoint: exec ? KEEPALIVE_ENTRYPOINT : ENTRYPOINT,
     cmd: [],
     // sshd must start as root whatever USER the image sets; logins are the env user.
     // Without sshd the container keeps the image's own user (or devcontainer.json's containerUser).
     ...(exec ? (dc?.containerUser ? { user: dc.containerUser } : {}) : { user: 'root' }),
-    hostname: hostnameFor(name),
+    // A member's hostname cannot become the NAME that claims it later (the engine fixes it at create): a neutral one.
+    hostname: made.member ? 'spoon' : hostnameFor(name),
     env: Object.entries(options.env).map(([k, v]) => `${k}=${v}`),
     publish: [
       ...(exec ? [] : [{ container: 22, protocol: 'tcp' as const, host: undefined, hostIp: options.listen }]),
       ...options.ports.map((p) => ({ container: p.container, protocol: p.protocol, host: p.host, hostIp: options.listen })),
     ],
     mounts: [
-      ...options.persist.map((path) => ({ type: 'volume' as const, source: persistVolumeName(name, path), target: containerPath(path, home) })),
+      ...options.persist.map((path) => ({ type: 'volume' as const, source: persistVolumeName(made.owner, path), target: containerPath(path, home) })),
       ...options.volumes.map((v) => ({ type: v.type, source: v.source, target: v.target, readOnly: v.readOnly })),
       ...(dc?.workspaceMount ? [{ type: 'bind' as const, source: dc.workspaceMount.source, target: dc.workspaceMount.target }] : []),
     ],

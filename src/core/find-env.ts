@@ -1,14 +1,14 @@
 /** Finding an env's container: by its name first (one request), then by label. */
 import type { ContainerInfo, Engine } from '../engine/engine.js';
 import { RuntimeError } from '../errors.js';
-import { LABEL } from './labels.js';
+import { LABEL, envNameOf } from './labels.js';
 import { containerName } from './names.js';
 
 export async function findEnv(engine: Engine, name: string, prefix: string): Promise<ContainerInfo | undefined> {
   const cname = containerName(prefix, name);
   const byName = await engine.inspectContainer(cname);
   if (byName) {
-    if (byName.labels[LABEL.name] === name) return byName;
+    if (envNameOf(byName) === name) return byName;
     throw new RuntimeError(`a container named ${cname} exists but is not a spoon environment`, {
       hint: 'spoon only touches containers it labelled; rename or remove that container, or choose another prefix',
     });

@@ -84,6 +84,8 @@ export async function withHealing<T>(
   ctx.report.info(`${name}: recreating its container from its image (its volumes are kept)`);
   if (!recorded) ctx.report.warn(`${name} does not record the settings it was made with (made by an older spoon?); it is recreated with the current ones`);
   await closeMaster();
+  // Claimed from the warm pool: the record of its volumes must outlive the container.
+  await (await import('./pool-ref.js')).writePoolRef(engine, name, before, {});
   await engine.removeContainer(before.id);
   forgetEnvState(ctx.paths.envState(name));
   const healed = await recheck('recreating its container', recorded ?? plan);

@@ -1,6 +1,6 @@
 /** `spoon images`: the images spoon built, and the images its envs use. */
 import type { Context } from './context.js';
-import { LABEL } from './labels.js';
+import { LABEL, envNameOf } from './labels.js';
 
 export interface ImageSummary {
   ref: string;
@@ -20,7 +20,7 @@ export async function listImages(ctx: Context): Promise<ImageSummary[]> {
   }
   const missing = new Set<string>();
   for (const c of containers) {
-    const env = c.labels[LABEL.name] ?? c.name;
+    const env = envNameOf(c) ?? c.name;
     const entry = byId.get(c.imageId);
     if (entry) entry.usedBy.push(env);
     else missing.add(c.imageId);
@@ -28,7 +28,7 @@ export async function listImages(ctx: Context): Promise<ImageSummary[]> {
   await Promise.all(
     [...missing].map(async (id) => {
       const img = await engine.inspectImage(id);
-      const users = containers.filter((c) => c.imageId === id).map((c) => c.labels[LABEL.name] ?? c.name);
+      const users = containers.filter((c) => c.imageId === id).map((c) => envNameOf(c) ?? c.name);
       byId.set(id, {
         ref: img?.tags[0] ?? containers.find((c) => c.imageId === id)?.image ?? id,
         id,

@@ -2,7 +2,8 @@
 import type { Context } from './context.js';
 import { closeMaster } from './connect.js';
 import { findEnv } from './find-env.js';
-import { LABEL } from './labels.js';
+import { LABEL, volumeOwnerOf } from './labels.js';
+import { poolRefOwner, poolRefVolumeName, writePoolRef } from './pool-ref.js';
 import { NoSuchEnvError } from '../errors.js';
 import { forgetEnvState } from '../state/env-state.js';
 import { rmSync } from 'node:fs';
@@ -46,14 +47,20 @@ export async function destroyEnv(ctx: Context, name: string, prefix: string, rem
   const engine = await ctx.engine();
   const lock = await acquireLock(ctx.paths.lock(name), `environment ${name}`, 60_000);
   try {
-    const [c, volumes] = await Promise.all([findEnv(engine, name, prefix), engine.listVolumes({ [LABEL.name]: name })]);
-    if (!c && (volumes.length === 0 || !removeVolumes)) throw new NoSuchEnvError(name);
+    const [c, own] = await Promise.all([findEnv(engine, name, prefix), engine.listVolumes({ [LABEL.name]: name })]);
+    if (!c && (own.length === 0 || !removeVolumes)) throw new NoSuchEnvError(name);
+    // Claimed from the warm pool: its volumes are the member's, and the record of that (the ref) goes last.
+    const owner = (c && volumeOwnerOf(c)) ?? poolRefOwner(own);
+    const ref = poolRefVolumeName(name);
+    const volumes = [...(owner ? await engine.listVolumes({ [LABEL.name]: owner }) : []), ...own.filter((v) => v.name !== ref), ...own.filter((v) => v.name === ref)];
     await checkpoint(ctx, 'destroy:begin');
     await closeMaster(ctx, name);
     // The pin and cached state belong to the container about to go.
     forgetEnvState(ctx.paths.envState(name));
     rmSync(ctx.paths.envDir(name), { recursive: true, force: true });
     await checkpoint(ctx, 'destroy:forgotten');
+    // Without the container, only the ref tells the next `spoon NAME` which volumes are NAME's.
+    if (c) await writePoolRef(engine, name, c, {});
     if (c) await engine.removeContainer(c.id);
     await checkpoint(ctx, 'destroy:container-removed');
     const names = volumes.map((v) => v.name);
@@ -63,7 +70,8 @@ export async function destroyEnv(ctx: Context, name: string, prefix: string, rem
         if (i === 0) await checkpoint(ctx, 'destroy:volume-removed');
       }
     }
-    return { container: c !== undefined, volumes: removeVolumes ? names : [], keptVolumes: removeVolumes ? [] : names };
+    const shown = names.filter((v) => v !== ref);
+    return { container: c !== undefined, volumes: removeVolumes ? shown : [], keptVolumes: removeVolumes ? [] : shown };
   } finally {
     lock.release();
   }

@@ -4,7 +4,7 @@ import { envPortHost } from '../engine/endpoint.js';
 import { NoSuchEnvError } from '../errors.js';
 import type { Context } from './context.js';
 import { findEnv } from './find-env.js';
-import { LABEL } from './labels.js';
+import { LABEL, envNameOf } from './labels.js';
 import { IDLE_FILE, parseIdleFile } from './idle-stop.js';
 
 export interface EnvPort {
@@ -46,7 +46,8 @@ export function nodeProblem(node: NodeInfo | undefined): string | undefined {
 
 export async function listEnvs(ctx: Context): Promise<EnvSummary[]> {
   const engine = await ctx.engine();
-  const containers = await engine.listContainers({ [LABEL.name]: true });
+  // Warm-pool members waiting to be claimed are no envs (`spoon pool` lists them).
+  const containers = (await engine.listContainers({ [LABEL.name]: true })).filter((c) => envNameOf(c) !== undefined);
   const envs = containers.map((c) => summarize(ctx, c));
   // Only envs that stop themselves have a watcher to ask, all at once: list stays one request otherwise.
   await Promise.all(
@@ -70,7 +71,7 @@ function summarize(ctx: Context, c: ContainerInfo): EnvSummary {
   const isSsh = (p: PortBinding) => p.container === 22 && p.protocol === 'tcp';
   const ssh = c.ports.find(isSsh);
   return {
-    name: c.labels[LABEL.name] ?? c.name,
+    name: envNameOf(c) ?? c.name,
     state: c.state,
     image: c.image,
     ports: c.ports.filter((p) => !isSsh(p)),

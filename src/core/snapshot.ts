@@ -15,7 +15,7 @@ import { rmSync } from 'node:fs';
 import { writeAtomic } from '../state/files.js';
 import type { Context } from './context.js';
 import { findEnv } from './find-env.js';
-import { LABEL } from './labels.js';
+import { LABEL, envNameOf, volumeOwnerOf } from './labels.js';
 import { persistVolumeName, snapshotRepo, snapshotVolumeName } from './names.js';
 import { undoOnFailure } from './undo.js';
 import { checkpoint } from './checkpoint.js';
@@ -69,7 +69,8 @@ export async function takeSnapshot(ctx: Context, ref: SnapshotRef, prefix: strin
     const [existing, taken, sources, allVolumes] = await Promise.all([
       engine.listImages({ [LABEL.snapshot]: key }),
       engine.inspectImage(imageRef),
-      engine.listVolumes({ [LABEL.name]: ref.name, [LABEL.persist]: true }),
+      // An env claimed from the warm pool has the member's volumes.
+      engine.listVolumes({ [LABEL.name]: volumeOwnerOf(c) ?? ref.name, [LABEL.persist]: true }),
       engine.listVolumes({}),
     ]);
     if (existing.length > 0 || taken) {
@@ -178,7 +179,7 @@ export async function removeSnapshot(ctx: Context, ref: SnapshotRef): Promise<Sn
   const snap = await findSnapshot(engine, ref);
   const users = (await engine.listContainers({ [LABEL.name]: true })).filter((c) => c.imageId === snap.image.id);
   if (users.length > 0) {
-    const envs = users.map((c) => c.labels[LABEL.name] ?? c.name).join(', ');
+    const envs = users.map((c) => envNameOf(c) ?? c.name).join(', ');
     throw new RuntimeError(`snapshot ${refText(ref)} is the image of ${envs}`, { hint: `destroy ${users.length > 1 ? 'them' : 'it'} first (its volumes are kept)` });
   }
   await engine.removeImage(snap.imageRef);

@@ -10,7 +10,7 @@ import type { EnvPlan } from './plan.js';
 import { hostAlias } from '../ssh/known-hosts.js';
 import { NoSuchEnvError, RuntimeError } from '../errors.js';
 import { findEnv } from './find-env.js';
-import { LABEL } from './labels.js';
+import { LABEL, envNameOf } from './labels.js';
 import { sshEngineArgv } from '../engine/endpoint.js';
 
 export interface SshConfigEntry {
@@ -21,10 +21,10 @@ export interface SshConfigEntry {
 /** The envs that have sshd (an env entered through the engine has no ssh to offer). */
 export async function sshConfigEntries(ctx: Context, only: string | undefined): Promise<SshConfigEntry[]> {
   const engine = await ctx.engine();
-  const containers = await engine.listContainers(only ? { [LABEL.name]: only } : { [LABEL.name]: true });
+  const containers = await engine.listContainers({ [LABEL.name]: true });
   return containers
-    .filter((c) => c.labels[LABEL.connect] !== 'exec')
-    .map((c) => ({ name: c.labels[LABEL.name] ?? c.name, user: c.labels[LABEL.user] ?? 'dev' }))
+    .filter((c) => c.labels[LABEL.connect] !== 'exec' && envNameOf(c) !== undefined && (only === undefined || envNameOf(c) === only))
+    .map((c) => ({ name: envNameOf(c) ?? c.name, user: c.labels[LABEL.user] ?? 'dev' }))
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 

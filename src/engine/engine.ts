@@ -197,6 +197,11 @@ export interface Engine {
   stopContainer(id: string, timeoutSeconds: number): Promise<void>;
   restartContainer(id: string, timeoutSeconds: number): Promise<void>;
   removeContainer(id: string): Promise<void>;
+  /**
+   * Renames a container, atomically: false when no container has that name or id (someone
+   * else renamed or removed it first); throws ContainerNameConflict when `newName` is taken.
+   */
+  renameContainer(nameOrId: string, newName: string): Promise<boolean>;
   containerLogs(id: string, tail: number): Promise<string>;
   /** The command lines of the processes running in the container; undefined when it is not running or the engine's answer is unreadable. */
   processes(id: string): Promise<string[] | undefined>;

@@ -415,6 +415,7 @@ describe('configHash', () => {
       idle_stop: 60,
       backend: 'swarm',
       node: 'worker-1',
+      pool: 2,
     };
     for (const key of KEY_NAMES) {
       const o = { ...d, [key]: samples[key] } as EnvOptions;

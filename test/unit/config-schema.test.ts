@@ -276,11 +276,15 @@ const valid: [KeyName, unknown, unknown][] = [
   ['backend', 'docker', 'docker'],
   ['node', 'm0gwj0zxlks8', 'm0gwj0zxlks8'],
   ['node', 'zone=b', 'zone=b'],
+  ['pool', '2', 2],
+  ['pool', 0, 0],
 ];
 
 // ---- rejected values: [key, input, parts the message must contain after `where: `, parts of the hint] ----
 
 const invalid: [KeyName, unknown, string[], string[]?][] = [
+  ['pool', '-1', ['pool must be a whole number from 0 to 20']],
+  ['pool', 1.5, ['pool must be a whole number from 0 to 20']],
   ['env', { '1A': 'x' }, ["invalid variable name '1A'"]],
   ['env', ['MY-VAR=1'], ["invalid variable name 'MY-VAR'"]],
   ['authorized_keys', ['ssh-ed25519'], ['is not an OpenSSH public key line']],
@@ -590,6 +594,7 @@ describe('the key table', () => {
       // issue 13
       'backend',
       'node',
+      'pool',
     ];
     assert.deepEqual([...KEY_NAMES].sort(), [...spec].sort());
   });
@@ -601,8 +606,8 @@ describe('the key table', () => {
     }
   });
 
-  test('only session, forwards, forward_agent, shell, command, prebuild and backend do not affect creation', () => {
-    assert.deepEqual(KEY_NAMES.filter((k) => !KEYS[k].creation).sort(), ['backend', 'command', 'forward_agent', 'forwards', 'prebuild', 'session', 'shell']);
+  test('only session, forwards, forward_agent, shell, command, prebuild, backend and pool do not affect creation', () => {
+    assert.deepEqual(KEY_NAMES.filter((k) => !KEYS[k].creation).sort(), ['backend', 'command', 'forward_agent', 'forwards', 'pool', 'prebuild', 'session', 'shell']);
   });
 
   const keyNames: [string, boolean][] = [
@@ -654,6 +659,7 @@ describe('defaultOptions', () => {
     idle_stop: undefined,
     backend: 'docker',
     node: undefined,
+    pool: 0,
   };
 
   test('are the documented defaults', () => {

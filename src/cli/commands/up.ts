@@ -12,6 +12,7 @@ import { inFolder, tmuxAttachCommand } from '../../ssh/args.js';
 import { RuntimeError, UsageError } from '../../errors.js';
 import { resolveSettings, type Settings } from '../settings.js';
 import { recreateConsent } from '../prompt.js';
+import { refillFor } from '../refill.js';
 
 interface UpFlags {
   attach: boolean;
@@ -31,7 +32,7 @@ export async function upCommand(ctx: Context, name: string, flags: UpFlags): Pro
     });
   }
   const plan = flags.from === undefined ? planEnv(options, settings.devcontainer) : await planFromSnapshot(ctx, name, flags.from, settings, flags);
-  const conn = await connect(ctx, name, { plan, explicitSettings: hasCreationSettings(settings), confirmRecreate: recreateConsent(flags), initializeAlways: true, attach });
+  const conn = await connect(ctx, name, { plan, explicitSettings: hasCreationSettings(settings), confirmRecreate: recreateConsent(flags), initializeAlways: true, attach, refillPool: refillFor(ctx, settings) });
   ctx.report.verbose(`ready: ${ctx.timeline.summary()}`);
   if (!attach) {
     const how = conn.kind === 'ssh' ? `ssh on ${conn.target.host}:${conn.target.port}` : 'through the engine';

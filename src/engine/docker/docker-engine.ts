@@ -240,6 +240,17 @@ export class DockerEngine implements Engine {
     await this.drainRequest('DELETE', `/containers/${id}`, 'removing the container', { query: { force: 'true' }, accept: [404] });
   }
 
+  async renameContainer(nameOrId: string, newName: string): Promise<boolean> {
+    try {
+      const res = await this.http.request('POST', `/containers/${encodeURIComponent(nameOrId)}/rename`, `renaming container ${nameOrId}`, { query: { name: newName }, accept: [404] });
+      await drain(res.body);
+      return res.status < 400;
+    } catch (err) {
+      if (isNameConflict(err)) throw new ContainerNameConflict(newName);
+      throw err;
+    }
+  }
+
   async containerLogs(id: string, tail: number): Promise<string> {
     const res = await this.http.request('GET', `/containers/${id}/logs`, 'reading the container log', {
       query: { stdout: 1, stderr: 1, tail },
