@@ -83,7 +83,7 @@ export async function ensureEnv(ctx: Context, name: string, plan: EnvPlan, ensur
     if (!found) {
       await ensure.beforeStart?.();
       // The warm pool: a member made ahead of time becomes NAME, else NAME is made the slow way.
-      refillPool = options.pool > 0 && !plan.from;
+      refillPool = options.pool > 0 && !plan.from && options.backend !== 'swarm';
       const member = refillPool ? await (await import('./pool.js')).claimMember(ctx, engine, name, plan, hash) : undefined;
       claimed = member !== undefined;
       sshMaster = member?.sshMaster;

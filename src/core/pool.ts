@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import type { ContainerInfo, Engine } from '../engine/engine.js';
 import { ContainerNameConflict } from '../engine/engine.js';
 import { publishedPortHost } from '../engine/endpoint.js';
-import { RuntimeError } from '../errors.js';
+import { RuntimeError, UsageError } from '../errors.js';
 import { defaultImageTag } from '../images/default-image.js';
 import { ensureImage, folderImageTag } from '../images/ensure-image.js';
 import { hostAlias } from '../ssh/known-hosts.js';
@@ -60,9 +60,13 @@ export interface PoolMember {
   createdAt: string;
 }
 
-/** The warm pool applies to plans it can make ahead of time: not from a snapshot, not with devcontainer features (a derived image). */
+/**
+ * The warm pool applies to plans it can make ahead of time: not from a snapshot, not with
+ * devcontainer features (a derived image), and not on the swarm backend, whose services
+ * cannot be renamed (a claim is a rename).
+ */
 export function poolable(plan: EnvPlan): boolean {
-  return !plan.from && (plan.devcontainer?.features ?? []).length === 0;
+  return !plan.from && (plan.devcontainer?.features ?? []).length === 0 && plan.options.backend !== 'swarm';
 }
 
 function memberIdOf(c: ContainerInfo): string {
@@ -113,7 +117,7 @@ async function waitingMembers(engine: Engine, hash?: string): Promise<ContainerI
 
 export async function listPool(ctx: Context): Promise<PoolMember[]> {
   const engine = await ctx.engine();
-  const identity = callerIdentity(ctx.env.HOME);
+  const identity = callerIdentity(ctx.env);
   return (await waitingMembers(engine))
     .map((c) => ({
       name: c.name,
@@ -153,7 +157,7 @@ export async function claimMember(ctx: Context, engine: Engine, name: string, pl
     ctx.report.verbose(`not claiming from the pool: ${name}'s volumes exist`);
     return undefined;
   }
-  const identity = callerIdentity(ctx.env.HOME);
+  const identity = callerIdentity(ctx.env);
   const candidates = members.filter((m) => m.labels[LABEL.creator] === identity && isReady(ctx, m)).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   const cname = containerName(options.prefix, name);
   for (const m of candidates) {
@@ -248,6 +252,9 @@ export interface FillResult {
  * sshd does not answer, then makes the missing ones, one at a time.
  */
 export async function fillPool(ctx: Context, plan: EnvPlan, opts: { wait: boolean }): Promise<FillResult> {
+  if (plan.options.backend === 'swarm') {
+    throw new UsageError('the warm pool is not available on the swarm backend: a Swarm service cannot be renamed, and claiming a member renames it', { hint: 'set pool = 0 where backend = "swarm"' });
+  }
   if (!poolable(plan)) {
     throw new RuntimeError('the warm pool does not keep envs made from a snapshot or with devcontainer features', { hint: 'set pool = 0 for this configuration' });
   }
@@ -271,7 +278,7 @@ export async function fillPool(ctx: Context, plan: EnvPlan, opts: { wait: boolea
       lockPath: (key) => ctx.paths.lock(key),
       labels: { [LABEL.builtImage]: plan.image.kind === 'default' ? 'default' : 'build', [LABEL.version]: spoonVersion },
     });
-    const identity = callerIdentity(ctx.env.HOME);
+    const identity = callerIdentity(ctx.env);
     let good = 0;
     for (const m of (await waitingMembers(engine, hash)).filter((c) => c.labels[LABEL.creator] === identity)) {
       if (beingClaimed(ctx, memberIdOf(m))) continue;
@@ -328,7 +335,7 @@ async function sweepOrphans(ctx: Context, engine: Engine): Promise<string[]> {
   const [containers, volumes, refs] = await Promise.all([
     engine.listContainers({ [LABEL.pool]: true }),
     // Only this caller's: another's fill may have made a volume whose container is not there yet.
-    engine.listVolumes({ [LABEL.pool]: true, [LABEL.creator]: callerIdentity(ctx.env.HOME) }),
+    engine.listVolumes({ [LABEL.pool]: true, [LABEL.creator]: callerIdentity(ctx.env) }),
     engine.listVolumes({ [LABEL.poolRef]: true }),
   ]);
   const alive = new Set(containers.map(memberIdOf));
@@ -358,7 +365,7 @@ export async function drainPool(ctx: Context): Promise<DrainResult> {
   const lock = await acquireLock(ctx.paths.lock('_pool'), 'the warm pool', 15 * 60_000, () => ctx.report.info('waiting for another spoon process that is filling the pool'));
   try {
     const result: DrainResult = { members: [], volumes: [] };
-    const identity = callerIdentity(ctx.env.HOME);
+    const identity = callerIdentity(ctx.env);
     // Only this caller's: on a shared engine another person's pool is theirs to drain.
     // One a claim is at work on becomes an env in a moment.
     for (const m of (await waitingMembers(engine)).filter((c) => c.labels[LABEL.creator] === identity && !beingClaimed(ctx, memberIdOf(c)))) {

@@ -309,6 +309,15 @@ export class FakeEngine implements Engine {
     await this.boot(c);
   }
 
+  async renameContainer(nameOrId: string, newName: string): Promise<boolean> {
+    await this.enter('renameContainer', [nameOrId, newName]);
+    const c = this.container(nameOrId);
+    if (!c) return false;
+    if ([...this.containers.values()].some((o) => o !== c && o.name === newName)) throw new ContainerNameConflict(newName);
+    c.name = newName;
+    return true;
+  }
+
   async removeContainer(id: string): Promise<void> {
     await this.enter('removeContainer', [id]);
     const c = this.container(id);

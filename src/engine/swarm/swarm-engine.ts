@@ -582,6 +582,11 @@ export class SwarmEngine implements Engine {
     await this.waitRunning(id, before?.ID);
   }
 
+  /** A Swarm service keeps its name for life; only the warm pool renames, and it is off on swarm. */
+  renameContainer(nameOrId: string): Promise<boolean> {
+    return Promise.reject(new UsageError(`cannot rename ${nameOrId}: a Swarm service keeps its name, so the warm pool is not available on the swarm backend`, { hint: 'set pool = 0 where backend = "swarm"' }));
+  }
+
   async removeContainer(id: string): Promise<void> {
     const s = await this.service(id);
     if (!s) return;
