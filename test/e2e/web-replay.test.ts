@@ -8,39 +8,17 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import WebSocket from 'ws';
 import { SPOON, useSandbox, waitFor } from './harness.js';
+import { CHROMIUM, get, pageState as state, pageText, serve as serveIn, shows, upgradeStatus, type Served } from './browser.js';
 
 const box = useSandbox();
-const CHROMIUM = process.env.SPOON_TEST_CHROMIUM ?? '/usr/bin/chromium';
 let browser: Browser;
 
-interface Served {
-  child: ChildProcessWithoutNullStreams;
-  url: string;
-  stdout: () => string;
-  stderr: () => string;
-  exit: Promise<number | null>;
-}
-
-/** Starts a serving spoon command (in its own process group, as a terminal runs it) and waits for its URL. */
-async function serve(args: string[]): Promise<Served> {
-  const child = spawn(process.execPath, [SPOON, ...args], { env: box.env(), cwd: box.dir, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  const line = await waitFor(`spoon ${args.join(' ')} to print its URL (stderr: ${stderr})`, () => (stdout.endsWith('\n') ? stdout.trim().split('\n').pop() : undefined), 120_000);
-  const url = args.includes('--json') ? (JSON.parse(line) as { url: string }).url : line;
-  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/[A-Za-z0-9_-]{32}\/$/);
-  return { child, url, stdout: () => stdout, stderr: () => stderr, exit };
-}
+const serve = (args: string[]) => serveIn(box, args, { detached: true });
 
 /** Ctrl-C at the command's terminal: SIGINT to its process group. */
 function ctrlC(served: { child: { pid?: number | undefined } }): void {
@@ -52,47 +30,12 @@ function stop(served: Served | undefined): void {
   if (served?.child.pid && served.child.exitCode === null) process.kill(-served.child.pid, 'SIGKILL');
 }
 
-/** What the page's terminal shows (xterm.js's buffer, scrollback included). */
-function pageText(page: Page): Promise<string> {
-  return page.evaluate(`(() => { const b = window.spoonTerm.buffer.active; const out = []; for (let i = 0; i < b.length; i++) out.push(b.getLine(i).translateToString(true)); return out.join('\\n'); })()`);
-}
-
-const shows = (page: Page, text: string) => async () => ((await pageText(page)).includes(text) ? true : undefined);
-const state = (page: Page) => page.evaluate('document.body.dataset.state') as Promise<string | undefined>;
 const inState = (page: Page, want: string) => async () => ((await state(page)) === want ? true : undefined);
 
 async function openPage(url: string): Promise<Page> {
   const page = await (await browser.newContext()).newPage();
   await page.goto(url);
   return page;
-}
-
-function get(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, (res) => {
-        let body = '';
-        res.on('data', (d: Buffer) => (body += d.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      })
-      .on('error', reject);
-  });
-}
-
-/** The HTTP status a WebSocket upgrade gets (101 when it is let in). */
-function upgradeStatus(url: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url.replace(/^http/, 'ws'));
-    ws.on('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      ws.terminate();
-    });
-    ws.on('open', () => {
-      resolve(101);
-      ws.close();
-    });
-    ws.on('error', (err) => (err.message.includes('Unexpected server response') ? undefined : reject(err)));
-  });
 }
 
 before(async () => {

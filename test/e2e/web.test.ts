@@ -8,37 +8,16 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import http from 'node:http';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import WebSocket from 'ws';
-import { SPOON, useSandbox, waitFor } from './harness.js';
+import { useSandbox, waitFor } from './harness.js';
+import { CHROMIUM, get, pageState as state, pageText, serve as serveIn, shows, upgradeStatus, type Served } from './browser.js';
 
 const box = useSandbox();
 const name = box.name('web');
-const CHROMIUM = process.env.SPOON_TEST_CHROMIUM ?? '/usr/bin/chromium';
 let browser: Browser;
 
-interface Served {
-  child: ChildProcessWithoutNullStreams;
-  url: string;
-  stderr: () => string;
-  exit: Promise<number | null>;
-}
-
-/** Starts a serving spoon command and waits for its URL (the last line of stdout: JSON with --json). */
-async function serve(args: string[]): Promise<Served> {
-  const child = spawn(process.execPath, [SPOON, ...args], { env: box.env(), cwd: box.dir, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  const line = await waitFor(`spoon ${args.join(' ')} to print its URL (stderr: ${stderr})`, () => (stdout.endsWith('\n') ? stdout.trim().split('\n').pop() : undefined), 120_000);
-  const url = args.includes('--json') ? (JSON.parse(line) as { url: string }).url : line;
-  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/[A-Za-z0-9_-]{32}\/$/);
-  return { child, url, stderr: () => stderr, exit };
-}
+const serve = (args: string[]) => serveIn(box, args);
 
 /** The owner types into the shared session (send-keys on the env's tmux server). */
 async function ownerTypes(text: string): Promise<void> {
@@ -52,47 +31,12 @@ async function pane(): Promise<string> {
   return r.stdout;
 }
 
-/** What the page's terminal shows (xterm.js's buffer, scrollback included). */
-function pageText(page: Page): Promise<string> {
-  return page.evaluate(`(() => { const b = window.spoonTerm.buffer.active; const out = []; for (let i = 0; i < b.length; i++) out.push(b.getLine(i).translateToString(true)); return out.join('\\n'); })()`);
-}
-
-const shows = (page: Page, text: string) => async () => ((await pageText(page)).includes(text) ? true : undefined);
-const state = (page: Page) => page.evaluate('document.body.dataset.state') as Promise<string | undefined>;
-
 async function openPage(url: string): Promise<Page> {
   // Each page in its own context: separate browsers, as far as the server can tell.
   const page = await (await browser.newContext()).newPage();
   await page.goto(url);
   await waitFor(`the live view at ${url} to connect`, async () => ((await state(page)) === 'live' ? true : undefined));
   return page;
-}
-
-/** Status of a GET, and the body's length. */
-function get(url: string): Promise<{ status: number; length: number }> {
-  return new Promise((resolve, reject) => {
-    http.get(url, (res) => {
-      let length = 0;
-      res.on('data', (d: Buffer) => (length += d.length));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, length }));
-    }).on('error', reject);
-  });
-}
-
-/** The HTTP status a WebSocket upgrade gets (101 when it is let in). */
-function upgradeStatus(url: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url.replace(/^http/, 'ws'));
-    ws.on('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      ws.terminate();
-    });
-    ws.on('open', () => {
-      resolve(101);
-      ws.close();
-    });
-    ws.on('error', (err) => (err.message.includes('Unexpected server response') ? undefined : reject(err)));
-  });
 }
 
 interface WhoClient {
@@ -201,7 +145,7 @@ describe('spoon share NAME --web', () => {
     for (const url of [`${origin}/`, wrong, `${wrong}assets/xterm.js`, `${origin}/assets/xterm.js`, `${wrong}env/${name}`, `${served.url.slice(0, -2)}/`]) {
       const r = await get(url);
       assert.equal(r.status, 403, url);
-      assert.ok(r.length < 20, `${url} sent ${r.length} bytes`);
+      assert.ok(r.body.length < 20, `${url} sent ${r.body.length} bytes`);
     }
     assert.equal(await upgradeStatus(`${wrong}ws/${name}`), 403);
     assert.equal(await upgradeStatus(`${origin}/ws/${name}`), 403);
