@@ -72,7 +72,7 @@ export async function record(ctx: Context, name: string, plan: EnvPlan, req: Rec
     if (!(await findEnv(engine, name, plan.options.prefix))) throw new NoSuchEnvError(name);
     const conn = await connect(ctx, name, { plan, explicitSettings: false });
     if (conn.kind !== 'ssh') throw new RuntimeError(`${name} has no sshd (its image has none), so it cannot be recorded`, { hint: "use an image with openssh-server and tmux 3.3+, like spoon's default" });
-    return await run(ctx, name, conn.target, local, req, () => (started = true));
+    return await run(ctx, name, plan.options.prefix, conn.target, local, req, () => (started = true));
   } catch (err) {
     if (local) {
       await local.finish();
@@ -83,7 +83,7 @@ export async function record(ctx: Context, name: string, plan: EnvPlan, req: Rec
   }
 }
 
-async function run(ctx: Context, name: string, target: SshTarget, local: Sink | undefined, req: RecordRequest, onStart: () => void): Promise<RecordResult> {
+async function run(ctx: Context, name: string, prefix: string, target: SshTarget, local: Sink | undefined, req: RecordRequest, onStart: () => void): Promise<RecordResult> {
   const who = `${callerIdentity(ctx.env)}${RECORDING_SUFFIX}`;
   let sink: Sink | undefined;
   let start = performance.now();
@@ -104,7 +104,7 @@ async function run(ctx: Context, name: string, target: SshTarget, local: Sink | 
   });
   let viewer: Viewer;
   try {
-    viewer = await openViewer(ctx, name, { who });
+    viewer = await openViewer(ctx, name, { who, prefix });
   } catch (err) {
     log.stop();
     throw err;

@@ -10,6 +10,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { Context } from '../core/context.js';
+import { findEnv } from '../core/find-env.js';
 import { LABEL } from '../core/labels.js';
 import { decodePlan } from '../core/plan.js';
 import { NoSuchEnvError, RuntimeError, UsageError } from '../errors.js';
@@ -48,9 +49,10 @@ const WHO_RE = /^[A-Za-z0-9][A-Za-z0-9._@:+() -]{0,79}$/;
  * session started (this never creates or starts anything); spoon's key is let in and the
  * host key pinned through the engine if this account has not reached the env before.
  */
-export async function openViewer(ctx: Context, name: string, opts: { who: string; followResize?: boolean }): Promise<Viewer> {
+/** `prefix`: the container name prefix of the caller's settings (findEnv falls back to the label). */
+export async function openViewer(ctx: Context, name: string, opts: { who: string; prefix: string; followResize?: boolean }): Promise<Viewer> {
   if (!WHO_RE.test(opts.who)) throw new UsageError(`invalid viewer name '${opts.who}'`);
-  const { target, session } = await reach(ctx, name);
+  const { target, session } = await reach(ctx, name, opts.prefix);
   // One round trip over the env's ControlMaster: the helper is there, the session exists, its size.
   const probe = [
     `[ -x ${HELPER} ] || exit 3`,
@@ -117,10 +119,9 @@ export function parseWindowSize(text: string): { cols: number; rows: number } | 
 }
 
 /** The running env over ssh, reached the way its own plan (its label) says, never started or changed. */
-async function reach(ctx: Context, name: string): Promise<{ target: SshTarget; session: string }> {
-  const engine = await ctx.engine();
-  const [listed] = await engine.listContainers({ [LABEL.name]: name });
-  const container = listed ? await engine.inspectContainer(listed.id) : undefined;
+async function reach(ctx: Context, name: string, prefix: string): Promise<{ target: SshTarget; session: string }> {
+  // findEnv, not a label lookup: an env claimed from the warm pool carries its member's name label.
+  const container = await findEnv(await ctx.engine(), name, prefix);
   if (!container) throw new NoSuchEnvError(name);
   if (container.state !== 'running') throw new RuntimeError(`${name} is not running, so there is nothing to watch`, { hint: `start it with: spoon up ${name} -N` });
   if (container.labels[LABEL.connect] !== 'ssh') throw new RuntimeError(`${name} has no sshd (its image has none), so it cannot be watched`, { hint: "use an image with openssh-server and tmux 3.3+, like spoon's default" });

@@ -132,6 +132,20 @@ describe('warm pool', () => {
     assert.equal(again.stdout, 'ran\n');
     const ports = await box.spoon(['ports', name, '--json']);
     assert.equal(ports.code, 0, ports.stderr);
+
+    // Commands that find the env by its name find a claimed one too (its name label is the
+    // member's): a recording of its session attaches a viewer to it.
+    const session = await box.spoon(['exec', name, '--', 'tmux', '-S', '/run/spoon/tmux.sock', 'new-session', '-d', '-s', 'pair']);
+    assert.equal(session.code, 0, session.stderr);
+    const cast = join(box.dir, 'claimed.cast');
+    const rec = spawn(process.execPath, [SPOON, 'record', name, '--out', cast], { env: box.env(), cwd: box.dir, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let recErr = '';
+    rec.stderr.on('data', (d: Buffer) => (recErr += d.toString()));
+    const recExit = new Promise<number | null>((resolve) => rec.on('close', (code) => resolve(code)));
+    await waitFor('spoon record of the claimed env to start', () => (/Ctrl-C to stop/.test(recErr) ? true : rec.exitCode !== null ? assert.fail(`spoon record failed: ${recErr}`) : undefined), 60_000);
+    process.kill(-rec.pid!, 'SIGINT');
+    assert.equal(await recExit, 0, recErr);
+    assert.equal((JSON.parse(readFileSync(cast, 'utf8').split('\n')[0]!) as { version: number }).version, 2);
   });
 
   test('the pool refills in the background, and its log is in the state dir', async () => {

@@ -35,7 +35,7 @@ export async function shareWebCommand(ctx: Context, name: string, flags: Record<
     listen: plan.options.listen,
     port,
     only: name,
-    openViewer: (env, who) => openViewer(ctx, env, { who, followResize: true }),
+    openViewer: (env, who) => openViewer(ctx, env, { who, prefix: plan.options.prefix, followResize: true }),
     onEvent: (message) => ctx.report.info(message),
   });
   const record = recordWebShare(ctx, name, server.url);
@@ -74,7 +74,7 @@ export async function uiCommand(ctx: Context, flags: Record<string, unknown>): P
     listen: plan.options.listen,
     port,
     dashboard: () => dashboardEnvs(ctx),
-    openViewer: (env, who) => openViewer(ctx, env, { who, followResize: true }),
+    openViewer: (env, who) => openViewer(ctx, env, { who, prefix: plan.options.prefix, followResize: true }),
     onEvent: (message) => ctx.report.info(message),
   });
   warnIfExposed(ctx, plan.options.listen);
