@@ -5,7 +5,7 @@
  */
 import type { Context } from '../core/context.js';
 import { runEngineCaptured } from '../core/engine-session.js';
-import { LABEL } from '../core/labels.js';
+import { LABEL, envNameOf } from '../core/labels.js';
 import { listEnvs, type EnvSummary } from '../core/list.js';
 import { attachedNow } from '../pairing/guests.js';
 import type { DashboardEnv } from './pages.js';
@@ -13,7 +13,8 @@ import type { DashboardEnv } from './pages.js';
 export async function dashboardEnvs(ctx: Context): Promise<DashboardEnv[]> {
   const engine = await ctx.engine();
   const [envs, containers] = await Promise.all([listEnvs(ctx), engine.listContainers({ [LABEL.name]: true })]);
-  const byName = new Map(containers.map((c) => [c.labels[LABEL.name] ?? c.name, c]));
+  // By env name as list gives it (envNameOf: a claimed pool env's label names its member).
+  const byName = new Map(containers.map((c) => [envNameOf(c), c]));
   return Promise.all(
     envs.map(async (e: EnvSummary & { node?: unknown }) => {
       const c = byName.get(e.name);
